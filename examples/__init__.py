@@ -1,0 +1,1 @@
+"""Examples: sample ERP exports, configurations and the reference insurer attachment API."""

@@ -1,0 +1,24 @@
+"""The canonical record model shared by every stage."""
+
+from gateway.model.currency import MINOR_UNITS, from_minor, minor_units, to_minor
+from gateway.model.record import (
+    POLICY_FIELDS,
+    Buyer,
+    ExportRecord,
+    Incoterm,
+    LineItem,
+    PaymentMethod,
+)
+
+__all__ = [
+    "MINOR_UNITS",
+    "POLICY_FIELDS",
+    "Buyer",
+    "ExportRecord",
+    "Incoterm",
+    "LineItem",
+    "PaymentMethod",
+    "from_minor",
+    "minor_units",
+    "to_minor",
+]

@@ -1,0 +1,1 @@
+"""Key material handling: generation, loading and checks. Never real keys in git."""

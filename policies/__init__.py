@@ -1,0 +1,1 @@
+"""Rego policies shipped with the gateway (package data)."""
