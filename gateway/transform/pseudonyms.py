@@ -1,0 +1,73 @@
+"""Keyed pseudonyms over a versioned canonical form (docs/pseudonyms.md).
+
+Canonical form ``c1`` of a text value, in this order:
+
+1. remove the zero-width characters U+200B, U+200C, U+200D, U+2060 and U+FEFF;
+2. Unicode NFKC, then ``str.casefold()``, then NFKC again;
+3. replace every run of whitespace (``str.isspace()``) by one U+0020, then strip.
+
+Zero-width characters go first so they cannot block composition ("e", ZWSP, U+0301 merges with
+"é"), and the second NFKC re-composes what case folding decomposes; both make the form
+idempotent. Confusables from other scripts (Cyrillic U+0430 and Latin "a") are deliberately kept
+apart: merging them would merge distinct legal names.
+
+The MAC input is injective and domain-separated::
+
+    b"ecg-pseudonym\\x00c1\\x00" || u32be(len(domain)) || domain || u32be(len(canon)) || canon
+
+and the token is ``p1.<kid>.<base64url(HMAC-SHA256(key, input)[:16])>`` (128 bits, unpadded).
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import unicodedata
+from typing import Final
+
+from gateway.crypto.pseudonym_key import PseudonymKey
+
+CANONICAL_VERSION: Final = "c1"
+TOKEN_VERSION: Final = "p1"  # noqa: S105 - a format tag, not a secret
+MAC_PREFIX: Final = b"ecg-pseudonym\x00" + CANONICAL_VERSION.encode("ascii") + b"\x00"
+TOKEN_MAC_BYTES: Final = 16
+DOMAIN_PATTERN: Final = r"^[a-z][a-z0-9_]{0,31}$"
+
+ZERO_WIDTH: Final = "\u200b\u200c\u200d\u2060\ufeff"
+_ZERO_WIDTH_TABLE: Final = dict.fromkeys(map(ord, ZERO_WIDTH))
+_WHITESPACE: Final = re.compile(r"\s+")
+_DOMAIN: Final = re.compile(DOMAIN_PATTERN)
+_MAX_PART: Final = 2**32 - 1
+
+
+def canonicalise(text: str) -> str:
+    """The ``c1`` canonical form of ``text`` (idempotent)."""
+    folded = unicodedata.normalize("NFKC", text.translate(_ZERO_WIDTH_TABLE))
+    folded = unicodedata.normalize("NFKC", folded.casefold())
+    return _WHITESPACE.sub(" ", folded).strip()
+
+
+def _part(data: bytes) -> bytes:
+    if len(data) > _MAX_PART:
+        raise ValueError("part too long for its 4-byte length prefix")
+    return len(data).to_bytes(4, "big") + data
+
+
+def mac_input(domain: str, canonical: str) -> bytes:
+    """The bytes that are MACed for ``canonical`` in ``domain``; ``ValueError`` if the domain
+    is malformed or a part is too long."""
+    if not _DOMAIN.match(domain):
+        raise ValueError("malformed pseudonym domain")
+    return MAC_PREFIX + _part(domain.encode("ascii")) + _part(canonical.encode("utf-8"))
+
+
+def token(key: PseudonymKey, domain: str, canonical: str) -> str:
+    """The pseudonym of an already canonical value: ``p1.<kid>.<128-bit MAC, base64url>``."""
+    mac = key.mac(mac_input(domain, canonical))[:TOKEN_MAC_BYTES]
+    encoded = base64.urlsafe_b64encode(mac).rstrip(b"=").decode("ascii")
+    return f"{TOKEN_VERSION}.{key.kid}.{encoded}"
+
+
+def pseudonym(key: PseudonymKey, domain: str, text: str) -> str:
+    """Canonicalise ``text`` and return its token in ``domain``."""
+    return token(key, domain, canonicalise(text))
