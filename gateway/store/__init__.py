@@ -1,1 +1,34 @@
-"""store stage."""
+"""The local store: runs, dedup keys, quarantine, the outbox and receipts.
+
+:class:`Store` is the interface; :class:`SqliteStore` the embedded implementation (one SQLite
+file, WAL, ``synchronous=FULL``, mode 0600). This package and ``gateway.adapters`` are the only
+places that do IO.
+"""
+
+from gateway.store.base import (
+    QuarantineEntry,
+    QuarantineItem,
+    QuarantineStatus,
+    Receipt,
+    Run,
+    SeenRecord,
+    Store,
+    Submission,
+    SubmissionStatus,
+)
+from gateway.store.schema import SCHEMA_VERSION
+from gateway.store.sqlite import SqliteStore
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "QuarantineEntry",
+    "QuarantineItem",
+    "QuarantineStatus",
+    "Receipt",
+    "Run",
+    "SeenRecord",
+    "SqliteStore",
+    "Store",
+    "Submission",
+    "SubmissionStatus",
+]

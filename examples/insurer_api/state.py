@@ -1,0 +1,160 @@
+"""The reference insurer's own state: accepted submissions, their receipts and buckets.
+
+A separate SQLite file (stdlib ``sqlite3``), nothing shared with the gateway's store. Accepting a
+submission is one ``BEGIN IMMEDIATE`` transaction, so concurrent replays of the same id store it
+once and all get the original receipt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from gateway.errors import StoreError
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS submissions (
+        submission_id   TEXT PRIMARY KEY,
+        exporter_id     TEXT NOT NULL,
+        kid             TEXT NOT NULL,
+        payload_sha256  TEXT NOT NULL,
+        received_at     TEXT NOT NULL,
+        attachments     INTEGER NOT NULL,
+        jws             TEXT NOT NULL,
+        receipt_id      TEXT NOT NULL UNIQUE,
+        receipt_jws     TEXT NOT NULL
+    ) STRICT""",
+    """CREATE TABLE IF NOT EXISTS buckets (
+        submission_id  TEXT NOT NULL REFERENCES submissions (submission_id),
+        position       INTEGER NOT NULL,
+        bucket_key     TEXT NOT NULL,
+        currency       TEXT,
+        records        INTEGER NOT NULL,
+        ciphertext     TEXT NOT NULL,
+        PRIMARY KEY (submission_id, position)
+    ) STRICT""",
+)
+
+
+class Outcome(StrEnum):
+    CREATED = "created"
+    REPLAY = "replay"
+    CONFLICT = "conflict"
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """What the insurer stores for one verified submission (the receipt is made on insert)."""
+
+    submission_id: str
+    exporter_id: str
+    kid: str
+    payload_sha256: str
+    received_at: str
+    attachments: int
+    jws: str
+    buckets: Sequence[tuple[str, str | None, int, str]]  # (key JSON, currency, records, ct)
+
+
+@dataclass(frozen=True, slots=True)
+class BucketRow:
+    submission_id: str
+    bucket_key: str
+    currency: str | None
+    records: int
+    ciphertext: str
+
+
+class InsurerState:
+    """Submissions and buckets in one SQLite file (mode 0600, WAL, ``synchronous=FULL``)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        if not path.exists():
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        with self._tx() as conn:
+            for statement in _SCHEMA:
+                conn.execute(statement)
+
+    @contextlib.contextmanager
+    def _conn(self) -> Iterator[sqlite3.Connection]:
+        try:
+            conn = sqlite3.connect(self.path, isolation_level=None, timeout=10)
+        except sqlite3.Error as exc:
+            raise StoreError(f"insurer state {self.path}: cannot open") from exc
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            yield conn
+        except sqlite3.Error as exc:
+            raise StoreError(f"insurer state {self.path}: {type(exc).__name__}") from exc
+        finally:
+            conn.close()
+
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._conn() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def accept(
+        self, item: Accepted, make_receipt: Callable[[], tuple[str, str]]
+    ) -> tuple[Outcome, str | None]:
+        """Store ``item`` once. ``make_receipt() -> (receipt_id, receipt_jws)`` runs only for a
+        new submission; a replay returns the original receipt, another payload a conflict."""
+        with self._tx() as conn:
+            row = conn.execute(
+                "SELECT payload_sha256, receipt_jws FROM submissions WHERE submission_id = ?",
+                (item.submission_id,),
+            ).fetchone()
+            if row is not None:
+                same = row[0] == item.payload_sha256
+                return (Outcome.REPLAY, row[1]) if same else (Outcome.CONFLICT, None)
+            receipt_id, receipt_jws = make_receipt()
+            conn.execute(
+                "INSERT INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (item.submission_id, item.exporter_id, item.kid, item.payload_sha256,
+                 item.received_at, item.attachments, item.jws, receipt_id, receipt_jws),
+            )
+            conn.executemany(
+                "INSERT INTO buckets VALUES (?, ?, ?, ?, ?, ?)",
+                [(item.submission_id, i, *bucket) for i, bucket in enumerate(item.buckets)],
+            )
+            return Outcome.CREATED, receipt_jws
+
+    def submissions(self, limit: int, offset: int) -> list[dict[str, object]]:
+        """Accepted submissions, oldest first, without their bodies."""
+        with self._conn() as conn:
+            rows = conn.execute(
+                "SELECT submission_id, exporter_id, received_at, attachments FROM submissions "
+                "ORDER BY rowid LIMIT ? OFFSET ?",
+                (limit, offset),
+            ).fetchall()
+        keys = ("submission_id", "exporter_id", "received_at", "attachments")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    def count(self) -> int:
+        with self._conn() as conn:
+            return int(conn.execute("SELECT count(*) FROM submissions").fetchone()[0])
+
+    def buckets(self) -> list[BucketRow]:
+        """Every stored bucket, grouped by key then submission arrival."""
+        with self._conn() as conn:
+            rows = conn.execute(
+                "SELECT b.submission_id, b.bucket_key, b.currency, b.records, b.ciphertext "
+                "FROM buckets b JOIN submissions s USING (submission_id) "
+                "ORDER BY b.bucket_key, s.rowid, b.position"
+            ).fetchall()
+        return [BucketRow(*row) for row in rows]

@@ -1,0 +1,89 @@
+"""The local store's schema as an ordered list of migrations.
+
+``PRAGMA user_version`` holds the number of migrations applied. Each step is a tuple of single
+SQL statements (not a script) so that a step, and the version bump after it, run inside one
+transaction: a crash mid-migration leaves the previous version intact. Steps are append-only;
+never edit a step that has shipped.
+
+Tables are laid out for crash-proof delivery and the disclosure ledger:
+
+- ``runs``: one row per sync, with the source summary and the record account as JSON.
+- ``records_seen``: every (source, ref, content hash) ever ingested, for deduplication.
+- ``quarantine``: rows that could not be normalised, with the raw row kept locally for retry.
+- ``submissions``: the outbox; a row is committed before its JWS is sent.
+- ``receipts``: the insurer's signed receipt that closes an outbox entry.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+_V1: Final[tuple[str, ...]] = (
+    """
+    CREATE TABLE runs (
+        run_id          TEXT PRIMARY KEY,
+        started_at      TEXT NOT NULL,
+        finished_at     TEXT,
+        source_summary  TEXT,
+        account         TEXT
+    ) STRICT
+    """,
+    """
+    CREATE TABLE records_seen (
+        source          TEXT NOT NULL,
+        ref             TEXT NOT NULL,
+        content_sha256  TEXT NOT NULL,
+        first_run_id    TEXT NOT NULL REFERENCES runs (run_id),
+        first_seen_at   TEXT NOT NULL,
+        PRIMARY KEY (source, ref, content_sha256)
+    ) STRICT, WITHOUT ROWID
+    """,
+    """
+    CREATE TABLE quarantine (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id      TEXT NOT NULL REFERENCES runs (run_id),
+        source      TEXT NOT NULL,
+        row         INTEGER NOT NULL,
+        field       TEXT NOT NULL,
+        reason      TEXT NOT NULL,
+        raw_json    TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        status      TEXT NOT NULL DEFAULT 'open'
+                    CHECK (status IN ('open', 'retried', 'discarded'))
+    ) STRICT
+    """,
+    "CREATE INDEX quarantine_by_run ON quarantine (run_id, id)",
+    """
+    CREATE TABLE submissions (
+        submission_id    TEXT PRIMARY KEY,
+        run_id           TEXT NOT NULL REFERENCES runs (run_id),
+        sequence         INTEGER NOT NULL CHECK (sequence >= 0),
+        created_at       TEXT NOT NULL,
+        status           TEXT NOT NULL DEFAULT 'pending'
+                         CHECK (status IN ('pending', 'delivered', 'failed', 'dead')),
+        jws              TEXT NOT NULL,
+        payload_sha256   TEXT NOT NULL,
+        attempts         INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+        last_attempt_at  TEXT,
+        last_error       TEXT,
+        policy_version   TEXT NOT NULL,
+        UNIQUE (run_id, sequence)
+    ) STRICT
+    """,
+    "CREATE INDEX submissions_by_status ON submissions (status, created_at, sequence)",
+    """
+    CREATE TABLE receipts (
+        submission_id  TEXT PRIMARY KEY REFERENCES submissions (submission_id),
+        receipt_jws    TEXT NOT NULL,
+        receipt_id     TEXT NOT NULL UNIQUE,
+        received_at    TEXT NOT NULL,
+        verified_at    TEXT
+    ) STRICT
+    """,
+)
+
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1,)
+"""Migration steps in order; step ``i`` takes the schema from version ``i`` to ``i + 1``."""
+
+SCHEMA_VERSION: Final[int] = len(MIGRATIONS)
+"""The schema version this code writes and understands."""

@@ -1,0 +1,273 @@
+"""The embedded store: one SQLite file (WAL, ``synchronous=FULL``).
+
+Each method opens a short-lived connection and runs exactly one transaction, so the store is safe
+to share between threads and between processes (the CLI and the service). Errors from
+``sqlite3`` become :class:`gateway.errors.StoreError`; messages name tables and identifiers,
+never record contents.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from gateway.errors import StoreError
+from gateway.store import _queries as _q
+from gateway.store import _rows
+from gateway.store._connection import connect, ensure_private_file, migrate, transaction
+from gateway.store.base import (
+    QuarantineEntry,
+    QuarantineItem,
+    Receipt,
+    Run,
+    SeenRecord,
+    Submission,
+    SubmissionStatus,
+)
+
+MAX_PAGE = 10_000
+MAX_ERROR_CHARS = 500
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _page(limit: int, offset: int) -> None:
+    if not 1 <= limit <= MAX_PAGE or offset < 0:
+        raise StoreError(f"page out of range: limit must be 1..{MAX_PAGE}, offset >= 0")
+
+
+class SqliteStore:
+    """:class:`gateway.store.Store` on an SQLite file created with mode 0600."""
+
+    def __init__(self, path: Path, *, clock: Callable[[], datetime] = _utcnow) -> None:
+        self.path = Path(path)
+        self._clock = clock
+        ensure_private_file(self.path)
+        with self._connection() as conn:
+            self.schema_version = migrate(conn, self.path)
+
+    def close(self) -> None:
+        """Nothing to release: every call uses its own short-lived connection."""
+
+    def __enter__(self) -> SqliteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        conn = connect(self.path)
+        conn.row_factory = sqlite3.Row
+        try:
+            yield conn
+        except sqlite3.Error as exc:
+            raise StoreError(f"store {self.path}: {type(exc).__name__}: {exc}") from exc
+        finally:
+            conn.close()
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._connection() as conn, transaction(conn):
+            yield conn
+
+    def _now(self) -> str:
+        return _rows.to_text(self._clock())
+
+    # -- runs and dedup ---------------------------------------------------------------------
+
+    def begin_run(self, run_id: str, sources: Sequence[str] = ()) -> Run:
+        """Record the start of a sync over ``sources``; a reused ``run_id`` is an error."""
+        summary = _rows.to_json({"sources": sorted(sources)}, "source summary")
+        with self._write() as conn:
+            if conn.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone():
+                raise StoreError(f"run {run_id} already exists")
+            conn.execute(
+                "INSERT INTO runs (run_id, started_at, source_summary) VALUES (?, ?, ?)",
+                (run_id, self._now(), summary),
+            )
+            return _q.run(conn, run_id)
+
+    def finish_run(
+        self,
+        run_id: str,
+        account: Mapping[str, Any],
+        *,
+        source_summary: Mapping[str, Any] | None = None,
+    ) -> Run:
+        """Close a run with its record account (plain JSON); optionally replace its summary."""
+        account_json = _rows.to_json(account, "account")
+        summary_json = None if source_summary is None else _rows.to_json(source_summary, "summary")
+        with self._write() as conn:
+            current = _q.run(conn, run_id)
+            if current.finished_at is not None:
+                raise StoreError(f"run {run_id} is already finished")
+            conn.execute(
+                "UPDATE runs SET finished_at = ?, account = ?, "
+                "source_summary = COALESCE(?, source_summary) WHERE run_id = ?",
+                (self._now(), account_json, summary_json, run_id),
+            )
+            return _q.run(conn, run_id)
+
+    def get_run(self, run_id: str) -> Run | None:
+        with self._connection() as conn:
+            return _q.find_run(conn, run_id)
+
+    def mark_seen(self, run_id: str, records: Iterable[SeenRecord]) -> list[bool]:
+        """Remember records by (source, ref, content hash); ``True`` for each one new."""
+        with self._write() as conn:
+            _q.run(conn, run_id)
+            now = self._now()
+            fresh = []
+            for rec in records:
+                cursor = conn.execute(
+                    "INSERT OR IGNORE INTO records_seen "
+                    "(source, ref, content_sha256, first_run_id, first_seen_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (rec.source, rec.ref, rec.content_sha256, run_id, now),
+                )
+                fresh.append(cursor.rowcount == 1)
+            return fresh
+
+    # -- quarantine -------------------------------------------------------------------------
+
+    def add_quarantine(self, run_id: str, items: Iterable[QuarantineItem]) -> int:
+        """Store quarantined rows (with their raw content, locally only); returns how many."""
+        with self._write() as conn:
+            _q.run(conn, run_id)
+            now = self._now()
+            rows = [
+                (run_id, it.source, it.row, it.field, it.reason,
+                 _rows.to_json(dict(it.raw), f"raw row {it.source} row {it.row}"), now)
+                for it in items
+            ]
+            conn.executemany(
+                "INSERT INTO quarantine (run_id, source, row, field, reason, raw_json, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            return len(rows)
+
+    def list_quarantine(
+        self, *, run_id: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[QuarantineEntry]:
+        """Quarantined rows in insertion order, optionally of one run."""
+        _page(limit, offset)
+        where, params = ("WHERE run_id = ?", (run_id,)) if run_id is not None else ("", ())
+        with self._connection() as conn:
+            rows = conn.execute(
+                f"SELECT {_rows.QUARANTINE_COLUMNS} FROM quarantine {where} "  # noqa: S608
+                "ORDER BY id LIMIT ? OFFSET ?",
+                (*params, limit, offset),
+            ).fetchall()
+        return [_rows.quarantine(row) for row in rows]
+
+    # -- outbox -----------------------------------------------------------------------------
+
+    def put_submission(
+        self,
+        submission_id: str,
+        *,
+        run_id: str,
+        sequence: int,
+        jws: str,
+        payload_sha256: str,
+        policy_version: str,
+    ) -> Submission:
+        """Commit a signed submission as ``pending`` before it is sent.
+
+        Putting the same id with the same payload hash again is a no-op that returns the stored
+        entry; the same id with another payload is an error.
+        """
+        with self._write() as conn:
+            existing = _q.submission(conn, submission_id)
+            if existing is not None:
+                if existing.payload_sha256 != payload_sha256:
+                    raise StoreError(f"submission {submission_id} exists with another payload")
+                return existing
+            _q.run(conn, run_id)
+            conn.execute(
+                "INSERT INTO submissions (submission_id, run_id, sequence, created_at, status, "
+                "jws, payload_sha256, policy_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (submission_id, run_id, sequence, self._now(), SubmissionStatus.PENDING.value,
+                 jws, payload_sha256, policy_version),
+            )
+            return _q.existing(conn, submission_id)
+
+    def mark_delivered(self, submission_id: str, receipt_jws: str, receipt_id: str) -> Receipt:
+        """Store the (already verified) receipt and close the outbox entry, atomically."""
+        with self._write() as conn:
+            current = _q.existing(conn, submission_id)
+            if current.status is SubmissionStatus.DELIVERED:
+                stored = _q.receipt(conn, submission_id)
+                if stored is not None and stored.receipt_id == receipt_id:
+                    return stored
+                raise StoreError(f"submission {submission_id} already has another receipt")
+            now = self._now()
+            conn.execute(
+                "INSERT INTO receipts (submission_id, receipt_jws, receipt_id, received_at, "
+                "verified_at) VALUES (?, ?, ?, ?, ?)",
+                (submission_id, receipt_jws, receipt_id, now, now),
+            )
+            conn.execute(
+                "UPDATE submissions SET status = ?, attempts = attempts + 1, "
+                "last_attempt_at = ?, last_error = NULL WHERE submission_id = ?",
+                (SubmissionStatus.DELIVERED.value, now, submission_id),
+            )
+            stored = _q.receipt(conn, submission_id)
+            assert stored is not None
+            return stored
+
+    def mark_failed(
+        self, submission_id: str, error_text: str, *, permanent: bool = False
+    ) -> Submission:
+        """Count a failed attempt: ``failed`` (retried later) or, if ``permanent``, ``dead``."""
+        status = SubmissionStatus.DEAD if permanent else SubmissionStatus.FAILED
+        with self._write() as conn:
+            current = _q.existing(conn, submission_id)
+            if current.status is SubmissionStatus.DELIVERED:
+                raise StoreError(f"submission {submission_id} is already delivered")
+            conn.execute(
+                "UPDATE submissions SET status = ?, attempts = attempts + 1, "
+                "last_attempt_at = ?, last_error = ? WHERE submission_id = ?",
+                (status.value, self._now(), error_text[:MAX_ERROR_CHARS], submission_id),
+            )
+            return _q.existing(conn, submission_id)
+
+    def pending_submissions(self, *, limit: int = 1000) -> list[Submission]:
+        """Entries still to send (``pending`` or ``failed``), oldest first."""
+        _page(limit, 0)
+        with self._connection() as conn:
+            rows = conn.execute(
+                f"SELECT {_rows.SUBMISSION_COLUMNS} FROM submissions "  # noqa: S608
+                "WHERE status IN (?, ?) ORDER BY rowid LIMIT ?",
+                (SubmissionStatus.PENDING.value, SubmissionStatus.FAILED.value, limit),
+            ).fetchall()
+        return [_rows.submission(row) for row in rows]
+
+    def list_submissions(self, limit: int = 100, offset: int = 0) -> list[Submission]:
+        """All entries, newest first."""
+        _page(limit, offset)
+        with self._connection() as conn:
+            rows = conn.execute(
+                f"SELECT {_rows.SUBMISSION_COLUMNS} FROM submissions "  # noqa: S608
+                "ORDER BY rowid DESC LIMIT ? OFFSET ?",
+                (limit, offset),
+            ).fetchall()
+        return [_rows.submission(row) for row in rows]
+
+    def get_submission(self, submission_id: str) -> Submission | None:
+        with self._connection() as conn:
+            return _q.submission(conn, submission_id)
+
+    def get_receipt(self, submission_id: str) -> Receipt | None:
+        with self._connection() as conn:
+            return _q.receipt(conn, submission_id)
