@@ -200,7 +200,7 @@ class ExportRecord(BaseModel):
             "buyer.insurer_code": self.buyer.insurer_code,
             "buyer.address": self.buyer.address,
             "currency": self.currency,
-            "amount": str(self.amount),
+            "amount": format(self.amount, "f"),
             "amount_minor": self.amount_minor,
             "payment_method": self.payment_method.value,
             "due_date": self.due_date.isoformat() if self.due_date else None,
@@ -212,8 +212,8 @@ class ExportRecord(BaseModel):
             "line_items": [
                 {
                     "description": li.description,
-                    "quantity": str(li.quantity),
-                    "unit_price": str(li.unit_price),
+                    "quantity": format(li.quantity, "f"),
+                    "unit_price": format(li.unit_price, "f"),
                 }
                 for li in self.line_items
             ],

@@ -1,0 +1,1 @@
+"""The default redaction policy (Rego sources, shipped as package data)."""
