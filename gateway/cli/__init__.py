@@ -1,1 +1,29 @@
-"""cli stage."""
+"""The ``gateway`` command. One module per sub-command; this module only wires them up.
+
+Errors the gateway raises on purpose are printed as one-line diagnostics (exit code 2). Rich
+tracebacks never show local variables: locals can hold keys and record values.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from gateway.cli import demo, init, serve, sync, verify
+
+app = typer.Typer(
+    name="gateway",
+    help="Exporter-side data-sovereignty gateway for export credit insurance.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+)
+app.command("init")(init.command)
+app.command("sync")(sync.command)
+app.command("serve")(serve.command)
+app.command("demo")(demo.command)
+app.command("verify")(verify.command)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,65 @@
+"""``gateway sync``: one pass over the configured sources, then delivery of the outbox."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from gateway.cli._common import ConfigOption, console, gateway_errors, setup_logging
+from gateway.cli.report import print_account, result_json
+from gateway.pipeline import Pipeline, SyncResult
+from gateway.runtime import build_runtime, insurer_client, open_sources, open_store
+from gateway.settings import Settings, load_settings
+
+
+def run_sync(settings: Settings, *, deliver: bool = True, show_progress: bool = True) -> SyncResult:
+    """Build the runtime, process every source into the outbox and deliver it."""
+    runtime = build_runtime(settings)
+    sources = open_sources(settings)
+    with open_store(settings) as store:
+        progress = Progress(
+            SpinnerColumn(),
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("records"),
+            TimeElapsedColumn(),
+            console=console,
+            disable=not show_progress,
+            transient=False,
+        )
+        tasks: dict[str, int] = {}
+
+        def advance(source: str, n: int) -> None:
+            if source not in tasks:
+                tasks[source] = progress.add_task(source, total=None)
+            progress.advance(tasks[source], n)
+
+        with progress:
+            pipeline = Pipeline(runtime, store, progress=advance)
+            result = pipeline.process(sources)
+        if deliver:
+            with insurer_client(settings) as client:
+                pipeline.deliver(client, result)
+    return result
+
+
+def command(
+    config: ConfigOption = Path("gateway.toml"),
+    deliver: Annotated[bool, typer.Option(help="Deliver the outbox to the insurer after processing.")] = True,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the account as JSON here.")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Read every configured source once, apply the policy, and send what the policy allows."""
+    setup_logging(verbose)
+    with gateway_errors():
+        result = run_sync(load_settings(config), deliver=deliver)
+    print_account(console, result)
+    if json_out is not None:
+        json_out.write_text(json.dumps(result_json(result), indent=2, ensure_ascii=False), encoding="utf-8")
+    if result.failed:
+        raise typer.Exit(code=1)

@@ -1,0 +1,121 @@
+"""Composition root: turns validated :class:`~gateway.settings.Settings` into live parts.
+
+Everything that can be wrong with a configuration is found here, at start-up, before a single
+record is read: keys are loaded and checked, the policy is compiled, operator parameters are
+validated, and the insurer's Paillier key must match its pinned fingerprint.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from gateway.adapters.insurer.client import InsurerClient, make_http_client
+from gateway.adapters.erp import CsvSource, JsonLinesSource, SqlSource
+from gateway.adapters.erp.mapping_file import builtin_mapping, builtin_mapping_names, from_mapping_file
+from gateway.adapters.policy_files import builtin_policy, load_policy_dir
+from gateway.errors import ConfigError
+from gateway.ingest import ColumnMapping, SourceItem
+from gateway.keys import (
+    load_paillier_public_key_file,
+    load_pseudonym_key_file,
+    load_signing_key_file,
+)
+from gateway.pipeline import Runtime
+from gateway.policy.bundle import PolicyBundle
+from gateway.policy.engine import RegoEngine
+from gateway.settings import Settings, SourceSettings
+from gateway.store import SqliteStore
+from gateway.transform import OperatorContext, build_operators
+
+
+def load_policy(settings: Settings) -> PolicyBundle:
+    """The configured policy directory, or the built-in default policy."""
+    if settings.policy.path is None:
+        return builtin_policy()
+    return load_policy_dir(settings.policy.path)
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    """Load keys, compile the policy and validate operators; fail before any record is read."""
+    bundle = load_policy(settings)
+    engine = RegoEngine(bundle, batch_size=settings.limits.policy_batch_size)
+    pseudonym_key = load_pseudonym_key_file(settings.keys.pseudonym_key)
+    operators = build_operators(engine.operators(), OperatorContext(pseudonym_key=pseudonym_key))
+    try:
+        receipt_jwks = json.loads(settings.insurer.receipt_jwks.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{settings.insurer.receipt_jwks}: cannot read insurer JWKS") from exc
+    return Runtime(
+        exporter_id=settings.exporter_id,
+        insurer_id=settings.insurer.id,
+        policy_name=bundle.name,
+        engine=engine,
+        operators=operators,
+        signing_key=load_signing_key_file(
+            settings.keys.signing_key, settings.keys.signing_key_passphrase_env
+        ),
+        pseudonym_key=pseudonym_key,
+        paillier_public_key=load_paillier_public_key_file(
+            settings.insurer.paillier_public_key, settings.insurer.paillier_fingerprint
+        ),
+        receipt_jwks=receipt_jwks,
+        limits=settings.limits,
+    )
+
+
+def load_mapping_for(name: str) -> ColumnMapping:
+    """A shipped mapping by name (``generic``, ``sap_billing``) or a mapping file by path."""
+    if name in builtin_mapping_names():
+        return builtin_mapping(name)
+    return from_mapping_file(Path(name))
+
+
+def open_source(source: SourceSettings, settings: Settings) -> Iterable[SourceItem]:
+    """A streaming iterator over one configured source."""
+    mapping = load_mapping_for(source.mapping)
+    if source.kind == "csv":
+        assert source.path is not None
+        return CsvSource(
+            source.path,
+            mapping,
+            encoding=source.encoding,
+            delimiter=source.delimiter,
+            limits=settings.limits,
+        )
+    if source.kind == "jsonl":
+        assert source.path is not None
+        return JsonLinesSource(source.path, mapping, limits=settings.limits)
+    url = source.url or os.environ.get(source.url_env or "", "")
+    if not url:
+        raise ConfigError(f"source {source.name}: environment variable {source.url_env} is not set")
+    assert source.query is not None
+    return SqlSource(url, source.query, mapping)
+
+
+def open_sources(settings: Settings) -> dict[str, Iterable[SourceItem]]:
+    """Every configured source by name."""
+    if not settings.sources:
+        raise ConfigError("no sources configured: add a [[sources]] table to the configuration")
+    return {s.name: open_source(s, settings) for s in settings.sources}
+
+
+@contextmanager
+def open_store(settings: Settings) -> Iterator[SqliteStore]:
+    """The local store under ``data_dir`` (created with owner-only permissions)."""
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    store = SqliteStore(settings.store_path)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@contextmanager
+def insurer_client(settings: Settings) -> Iterator[InsurerClient]:
+    """An HTTP client for the insurer's attachment API with the configured timeouts."""
+    with make_http_client(settings.limits) as http:
+        yield InsurerClient(settings.insurer.url, client=http)

@@ -1,0 +1,150 @@
+"""``gateway serve``: the FastAPI shell. It parses, calls the library and maps errors; nothing else.
+
+Routes: ``GET /healthz``, ``POST /v1/records`` (the push webhook), ``GET /v1/submissions``,
+``GET /.well-known/jwks.json`` and the OpenAPI docs at ``/docs``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import os
+import threading
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import BackgroundTasks, Depends, FastAPI, Header, HTTPException, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from gateway.errors import (
+    ConfigError,
+    DeliveryError,
+    GatewayError,
+    PolicyError,
+    RecordError,
+    StoreError,
+    VerificationError,
+)
+from gateway.ingest import to_item
+from gateway.pipeline import Pipeline, Runtime
+from gateway.sign import build_jwks
+from gateway.store import Store
+
+_STATUS: dict[type[GatewayError], int] = {
+    RecordError: 422,
+    VerificationError: 401,
+    ConfigError: 500,
+    PolicyError: 500,
+    StoreError: 503,
+    DeliveryError: 502,
+}
+
+
+class PushBody(BaseModel):
+    """A webhook push: records as the configured webhook mapping's source columns (strings)."""
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    source: str = Field(default="webhook", pattern=r"^[a-z][a-z0-9_-]{0,63}$")
+    records: list[dict[str, str | None]] = Field(min_length=1, max_length=100_000)
+
+
+class PushAccount(BaseModel):
+    run_id: str
+    read: int
+    attached: int
+    withheld: dict[str, int]
+    quarantined: int
+    submissions: list[str]
+
+
+def _strict_json(raw: bytes) -> Any:
+    def no_dupes(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in out:
+                raise ValueError("duplicate key in JSON object")
+            out[key] = value
+        return out
+
+    def no_constants(name: str) -> Any:
+        raise ValueError(f"{name} is not valid JSON")
+
+    return json.loads(raw, object_pairs_hook=no_dupes, parse_constant=no_constants)
+
+
+def create_app(
+    runtime: Runtime,
+    store: Store,
+    *,
+    mapping: Any,
+    deliver: Callable[[Pipeline], None] | None = None,
+    webhook_token: str | None = None,
+) -> FastAPI:
+    """The gateway's HTTP service. ``webhook_token`` defaults to the configured environment variable."""
+    app = FastAPI(title="Export credit gateway", version="1")
+    lock = threading.Lock()  # one pipeline at a time: the embedded Rego engine is not thread-safe
+    token = webhook_token if webhook_token is not None else os.environ.get("GATEWAY_WEBHOOK_TOKEN", "")
+    max_body = runtime.limits.max_body_bytes
+
+    @app.exception_handler(GatewayError)
+    async def _gateway_error(_: Request, exc: GatewayError) -> JSONResponse:
+        status = next((code for cls, code in _STATUS.items() if isinstance(exc, cls)), 500)
+        return JSONResponse({"error": type(exc).__name__, "detail": str(exc)}, status_code=status)
+
+    def authorised(authorization: Annotated[str | None, Header()] = None) -> None:
+        if not token:
+            raise HTTPException(503, "webhook disabled: no token configured")
+        supplied = (authorization or "").removeprefix("Bearer ").encode()
+        if not hmac.compare_digest(supplied, token.encode()):
+            raise HTTPException(401, "missing or wrong bearer token")
+
+    async def bounded_body(request: Request) -> bytes:
+        declared = request.headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > max_body):
+            raise HTTPException(413, f"body over {max_body} bytes")
+        body = bytearray()
+        async for chunk in request.stream():
+            body.extend(chunk)
+            if len(body) > max_body:
+                raise HTTPException(413, f"body over {max_body} bytes")
+        return bytes(body)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "exporter_id": runtime.exporter_id, "policy_version": runtime.engine.version}
+
+    @app.get("/.well-known/jwks.json")
+    def jwks() -> dict[str, Any]:
+        return build_jwks([runtime.signing_key])
+
+    @app.post("/v1/records", status_code=202, dependencies=[Depends(authorised)])
+    async def push(request: Request, background: BackgroundTasks) -> PushAccount:
+        raw = await bounded_body(request)
+        try:
+            body = PushBody.model_validate(_strict_json(raw))
+        except ValueError as exc:
+            raise HTTPException(422, "body is not a valid record push") from exc
+        items = [to_item(r, mapping, source=body.source, row=i) for i, r in enumerate(body.records, 1)]
+        with lock:
+            pipeline = Pipeline(runtime, store)
+            result = pipeline.process({body.source: items})
+        if deliver is not None:
+            background.add_task(deliver, pipeline)
+        acc = result.sources[body.source]
+        return PushAccount(
+            run_id=result.run_id,
+            read=acc.read,
+            attached=acc.attached,
+            withheld=dict(acc.withheld),
+            quarantined=acc.quarantined,
+            submissions=result.submissions,
+        )
+
+    @app.get("/v1/submissions")
+    def submissions(limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+        limit = max(1, min(limit, 1000))
+        return [s.summary() for s in store.list_submissions(limit=limit, offset=max(0, offset))]
+
+    return app

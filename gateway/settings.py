@@ -1,0 +1,186 @@
+"""Typed, bounded settings: one object, loaded from a TOML file and ``GATEWAY_`` environment variables.
+
+Relative paths in the file are resolved against the file's directory, so a configuration
+directory can be moved as a whole. Our own files are strict (``extra="forbid"``): a misspelt key
+is an error, not a silently ignored option. Placeholders (``REPLACE_ME``, ``CHANGEME``, ``<...>``)
+are refused. Nothing is read at import time; :func:`get_settings` caches one load per path.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from gateway.errors import ConfigError
+from gateway.limits import Limits
+
+_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+_PLACEHOLDER = re.compile(r"REPLACE[_-]?ME|CHANGE[_-]?ME|^<.*>$|TODO", re.IGNORECASE)
+
+
+def _no_placeholder(value: Any) -> Any:
+    if isinstance(value, str) and _PLACEHOLDER.search(value):
+        raise ValueError("is a placeholder; set a real value")
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _placeholders(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for value in data.values():
+                _no_placeholder(value)
+        return data
+
+
+class KeySettings(_Strict):
+    signing_key: Path
+    signing_key_passphrase_env: str | None = None
+    pseudonym_key: Path
+
+
+class InsurerSettings(_Strict):
+    id: Annotated[str, Field(pattern=_ID)]
+    url: str
+    paillier_public_key: Path
+    paillier_fingerprint: Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")]
+    receipt_jwks: Path
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/@]+(:\d+)?(/[^\s]*)?$", value):
+            raise ValueError("must be an http(s) URL without credentials")
+        return value.rstrip("/")
+
+
+class PolicySettings(_Strict):
+    engine: Literal["embedded"] = "embedded"
+    path: Path | None = Field(default=None, description="Directory of .rego files; none = built-in.")
+
+
+class SourceSettings(_Strict):
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,63}$")]
+    kind: Literal["csv", "jsonl", "sql"]
+    path: Path | None = None
+    url: str | None = Field(default=None, description="SQLAlchemy URL, for kind = sql.")
+    url_env: str | None = Field(default=None, description="Environment variable holding the URL.")
+    query: str | None = None
+    mapping: str = "generic"
+    encoding: Literal["auto", "utf-8", "utf-8-sig", "cp949", "euc-kr"] = "auto"
+    delimiter: str | None = None
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> SourceSettings:
+        if self.kind in ("csv", "jsonl") and self.path is None:
+            raise ValueError(f"source {self.name}: kind {self.kind} needs path")
+        if self.kind == "sql" and not (self.url or self.url_env) or self.kind == "sql" and not self.query:
+            raise ValueError(f"source {self.name}: kind sql needs url (or url_env) and query")
+        return self
+
+
+class ServiceSettings(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8700, ge=1, le=65535)
+    webhook_token_env: str = "GATEWAY_WEBHOOK_TOKEN"
+    webhook_mapping: str = "generic"
+
+
+class Settings(BaseSettings):
+    """Everything the gateway needs to run. See README 'Configuration reference'."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GATEWAY_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+        hide_input_in_errors=True,
+    )
+
+    exporter_id: Annotated[str, Field(pattern=_ID)]
+    data_dir: Path
+    keys: KeySettings
+    insurer: InsurerSettings
+    policy: PolicySettings = PolicySettings()
+    sources: tuple[SourceSettings, ...] = ()
+    service: ServiceSettings = ServiceSettings()
+    limits: Limits = Limits()
+
+    @field_validator("exporter_id")
+    @classmethod
+    def _real_id(cls, value: str) -> str:
+        return str(_no_placeholder(value))
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment overrides the file; the file is passed in as init data.
+        return (env_settings, init_settings)
+
+    @property
+    def store_path(self) -> Path:
+        return self.data_dir / "gateway.sqlite3"
+
+
+def _resolve(data: dict[str, Any], base: Path) -> dict[str, Any]:
+    """Resolve the relative paths of a raw config mapping against ``base``."""
+
+    def fix(value: Any) -> Any:
+        if isinstance(value, str) and value and not Path(value).is_absolute():
+            return str(base / value)
+        return value
+
+    out = dict(data)
+    if "data_dir" in out:
+        out["data_dir"] = fix(out["data_dir"])
+    for section, names in (
+        ("keys", ("signing_key", "pseudonym_key")),
+        ("insurer", ("paillier_public_key", "receipt_jwks")),
+        ("policy", ("path",)),
+    ):
+        if isinstance(out.get(section), dict):
+            out[section] = {k: fix(v) if k in names else v for k, v in out[section].items()}
+    if isinstance(out.get("sources"), list):
+        out["sources"] = [
+            {k: fix(v) if k == "path" else v for k, v in s.items()} if isinstance(s, dict) else s
+            for s in out["sources"]
+        ]
+    return out
+
+
+def load_settings(path: Path) -> Settings:
+    """Load and validate the configuration file at ``path`` (plus ``GATEWAY_*`` overrides)."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: configuration file not found (run `gateway init`)") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read configuration: {exc}") from exc
+    try:
+        return Settings(**_resolve(raw, path.parent.resolve()))
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"{path}: {problems}") from None
+
+
+@cache
+def get_settings(path: Path) -> Settings:
+    """Cached :func:`load_settings`; tests call ``get_settings.cache_clear()`` or build ``Settings``."""
+    return load_settings(path)
