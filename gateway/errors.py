@@ -48,8 +48,9 @@ class SourceError(GatewayError):
 class RecordError(GatewayError):
     """One input row is malformed.
 
-    ``source`` names the file (or table/query), ``row`` the 1-based data row (header excluded,
-    or the line number for JSON Lines), ``field`` the canonical or source field, ``reason`` a
+    ``source`` names the file (or table/query), ``row`` the physical line where the row starts in a
+    CSV file (the header is line 1, so a user can open the file at that line), the line number in
+    JSON Lines, or the 1-based result row of a query; ``field`` the canonical field, ``reason`` a
     stable, human-readable reason. The offending value is deliberately not kept: it may be a trade
     secret, and errors end up in logs.
     """

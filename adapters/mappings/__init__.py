@@ -1,0 +1,1 @@
+"""Column mappings shipped with the gateway (TOML files, read with importlib.resources)."""

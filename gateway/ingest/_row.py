@@ -1,0 +1,99 @@
+"""The row being normalised: mapped value lookup and value-free error reporting."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any, Final, NoReturn
+
+from gateway.errors import RecordError
+from gateway.ingest.mapping import ColumnMapping
+from gateway.ingest.parse import FieldValueError, check_text, parse_date, parse_decimal
+from gateway.limits import Limits
+
+_TEXT_MAX: Final = 256
+_LONG_TEXT_MAX: Final = 1024
+_LONG_TEXT: Final = frozenset({"buyer.address", "description"})
+
+
+class RowReader:
+    """One raw row being normalised: value lookup and value-free error reporting."""
+
+    def __init__(
+        self,
+        raw: Mapping[str, str | None],
+        mapping: ColumnMapping,
+        source: str,
+        row: int,
+        limits: Limits,
+    ) -> None:
+        self.raw, self.mapping, self.source, self.row = raw, mapping, source, row
+        self.limits = limits
+
+    def label(self, name: str) -> str:
+        column = self.mapping.fields.get(name)
+        if column is not None:
+            return f"{name} (column '{column}')"
+        return f"{name} (constant)" if name in self.mapping.constants else name
+
+    def fail(self, name: str, reason: str) -> NoReturn:
+        raise RecordError(self.source, self.row, name, f"{self.label(name)}: {reason}")
+
+    def get(self, name: str, *, max_chars: int | None = None) -> str | None:
+        """The stripped, value-mapped text of ``name``, or None if absent or blank."""
+        if name in self.mapping.constants:
+            value: str | None = self.mapping.constants[name]
+        else:
+            column = self.mapping.fields.get(name)
+            value = None if column is None else self.raw.get(column)
+        if value is None:
+            return None
+        value = value.strip()
+        if not value or value in self.mapping.null_values:
+            return None
+        value = self.mapping.value_maps.get(name, {}).get(value, value)
+        if max_chars is None:
+            max_chars = self.limits.max_field_chars
+        try:
+            return check_text(value, max_chars)
+        except FieldValueError as exc:
+            self.fail(name, exc.reason)
+
+    def need(self, name: str, **kwargs: Any) -> str:
+        value = self.get(name, **kwargs)
+        if value is None:
+            self.fail(name, "missing")
+        return value
+
+    def text(self, name: str, *, required: bool = False) -> str | None:
+        limit = _LONG_TEXT_MAX if name in _LONG_TEXT else _TEXT_MAX
+        max_chars = min(limit, self.limits.max_field_chars)
+        if required:
+            return self.need(name, max_chars=max_chars)
+        return self.get(name, max_chars=max_chars)
+
+    def date(self, name: str, *, required: bool = False) -> date | None:
+        value = self.need(name) if required else self.get(name)
+        if value is None:
+            return None
+        try:
+            return parse_date(value, self.mapping.date_format)
+        except FieldValueError as exc:
+            self.fail(name, exc.reason)
+
+    def decimal(self, name: str) -> Decimal:
+        try:
+            return parse_decimal(self.need(name), self.mapping.decimal)
+        except FieldValueError as exc:
+            self.fail(name, exc.reason)
+
+    def code(
+        self, name: str, allowed: frozenset[str], reason: str, *, required: bool = False
+    ) -> str | None:
+        value = self.need(name) if required else self.get(name)
+        if value is None:
+            return None
+        if value.upper() not in allowed:
+            self.fail(name, reason)
+        return value.upper()
