@@ -114,10 +114,11 @@ def write_config(
     exporter_id: str,
     keys: GatewayKeyPaths,
     insurer: DevInsurer,
-    sources: Sequence[tuple[str, Path]] = (),
+    sources: Sequence[tuple[str, Path] | tuple[str, Path, str]] = (),
     insurer_url: str | None = None,
 ) -> Path:
-    """Write ``gateway.toml`` for these keys, this insurer and these CSV sources."""
+    """Write ``gateway.toml`` for these keys, this insurer and these CSV sources
+    (``(name, path)`` or ``(name, path, encoding)``, generic mapping)."""
     lines = [
         "# Export credit gateway configuration (see README: Configuration reference).",
         f"exporter_id = {_q(exporter_id)}",
@@ -138,9 +139,9 @@ def write_config(
         'engine = "embedded"',
         "# path = \"policies\"  # a directory of .rego files; unset = the built-in default policy",
     ]
-    for name, path in sources:
+    for name, path, *encoding in sources:
         lines += ["", "[[sources]]", f"name = {_q(name)}", 'kind = "csv"', f"path = {_q(path)}",
-                  'mapping = "generic"', 'encoding = "auto"']
+                  'mapping = "generic"', f"encoding = {_q(encoding[0] if encoding else 'auto')}"]
     config = directory / "gateway.toml"
     config.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return config

@@ -103,7 +103,7 @@ def run_demo(workdir: Path, out: Console, *, paillier_bits: int = 3072, show: in
         out.print(f"[bold]2. Reference insurer[/] listening on {insurer.base_url}")
         config = write_config(
             workdir, exporter_id="demo-exporter", keys=keys, insurer=insurer,
-            sources=[("erp", sample), ("erp-malformed", malformed)],
+            sources=[("erp", sample), ("erp-malformed", malformed, "cp949")],
         )
         out.print("[bold]3. What the default policy lets leave, for a few records[/]")
         _side_by_side(out, config, sample, show)
