@@ -324,7 +324,7 @@ class Pipeline:
     def deliver(self, sink: InsurerSink, result: SyncResult | None = None) -> tuple[int, dict[str, str]]:
         """Send every pending submission; verify and store each receipt. Returns (delivered, failed)."""
         delivered, failed = 0, {}
-        for sub in self._store.pending_submissions():
+        for sub in self._store.pending_submissions(limit=10_000):
             try:
                 receipt = sink.submit(sub.submission_id, sub.jws)
                 verified = verify_receipt(

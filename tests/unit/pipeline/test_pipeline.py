@@ -1,0 +1,173 @@
+"""The pipeline module chaining the stages: chunking, accounting, fail-closed paths, delivery.
+
+Real parts throughout (embedded Rego engine with the default policy, SQLite store in tmp_path,
+generated keys); two small stand-ins are named where they are used.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gateway.adapters.policy_files import builtin_policy
+from gateway.crypto import PaillierPrivateKey, PseudonymKey, SigningKey, generate_signing_key
+from gateway.errors import DeliveryError
+from gateway.ingest import Quarantined
+from gateway.model import Buyer, ExportRecord
+from gateway.pipeline import Pipeline, Runtime
+from gateway.policy.engine import RegoEngine
+from gateway.sign import build_jwks, sign_receipt
+from gateway.store import SqliteStore
+from gateway.transform import OperatorContext, build_operators
+from gateway.verify import verify_submission
+
+EXPORTER, INSURER = "exporter-unit", "insurer-unit"
+
+
+def _record(i: int, *, currency: str = "USD", country: str = "US", buyer: str = "Acme") -> ExportRecord:
+    ship = date(2026, 5, 1) + timedelta(days=i % 5)
+    return ExportRecord(
+        source_ref=f"unit.csv:{i + 2}", invoice_number=f"INV-{i}", invoice_date=ship,
+        shipment_date=ship, buyer=Buyer(name=buyer, country=country), currency=currency,
+        amount=Decimal("1000.50") + i, payment_method="OA", due_date=ship + timedelta(days=60),
+        hs_code="847130",
+    )
+
+
+@pytest.fixture
+def runtime(signing_key: SigningKey, paillier_keypair: PaillierPrivateKey) -> Runtime:
+    engine = RegoEngine(builtin_policy())
+    pkey = PseudonymKey("psk-unit", os.urandom(32))
+    return Runtime(
+        exporter_id=EXPORTER, insurer_id=INSURER, policy_name="default", engine=engine,
+        operators=build_operators(engine.operators(), OperatorContext(pseudonym_key=pkey)),
+        signing_key=signing_key, pseudonym_key=pkey,
+        paillier_public_key=paillier_keypair.public_key,
+        receipt_jwks=build_jwks([_RECEIPT_KEY]),
+    )
+
+
+_RECEIPT_KEY = generate_signing_key()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SqliteStore:
+    return SqliteStore(tmp_path / "store.sqlite3")
+
+
+def test_attachments_are_chunked_and_only_the_final_submission_carries_exposure(
+    runtime: Runtime, store: SqliteStore, signing_key: SigningKey, paillier_keypair: PaillierPrivateKey
+) -> None:
+    small = Runtime(**{**runtime.__dict__, "limits": runtime.limits.model_copy(
+        update={"max_attachments_per_submission": 5})})
+    result = Pipeline(small, store).process({"unit": [_record(i) for i in range(12)]})
+    assert len(result.submissions) == 3
+    payloads = [
+        verify_submission(store.get_submission(s).jws, build_jwks([signing_key]),  # type: ignore[union-attr]
+                          paillier_keypair.public_key, audience=INSURER).payload
+        for s in result.submissions
+    ]
+    assert [len(p.attachments) for p in payloads] == [5, 5, 2]
+    assert [p.batch.sequence for p in payloads] == [0, 1, 2]
+    assert [p.batch.final for p in payloads] == [False, False, True]
+    assert [p.exposure is None for p in payloads] == [True, True, False]
+    total = sum(paillier_keypair.decrypt(b.ciphertext) for b in payloads[2].exposure.buckets)  # type: ignore[union-attr]
+    assert total == sum(_record(i).amount_minor for i in range(12))
+
+
+def test_account_counts_withheld_by_reason_and_quarantine(runtime: Runtime, store: SqliteStore) -> None:
+    items: list[Any] = [_record(i) for i in range(3)]
+    items.append(_record(3, currency="CHF"))  # no amount bands for CHF in the default policy
+    items.append(_record(4, country="KR"))  # domestic: the policy quarantines it
+    items.append(Quarantined("unit.csv", 9, "amount", "amount (column 'amount'): missing", {}))
+    result = Pipeline(runtime, store).process({"unit": items})
+    acc = result.sources["unit"]
+    assert (acc.read, acc.attached, acc.quarantined) == (6, 3, 2)
+    assert dict(acc.withheld) == {"currency.not_banded": 1}
+    assert acc.balanced()
+    reasons = {(q.row, q.field, q.reason) for q in store.list_quarantine()}
+    assert (9, "amount", "amount (column 'amount'): missing") in reasons
+    assert (6, "<policy>", "buyer.domestic") in reasons
+
+
+class _WrongLengthEngine:
+    """Stand-in for a broken engine that returns fewer decisions than inputs (regopy cannot be made
+    to do this on purpose); the pipeline must not shift decisions onto the wrong records."""
+
+    def __init__(self, real: RegoEngine) -> None:
+        self._real = real
+        self.version = real.version
+
+    def decide(self, inputs: Sequence[Any]) -> list[Any]:
+        return self._real.decide(inputs)[:-1]
+
+    def operators(self) -> dict[str, Any]:
+        return self._real.operators()
+
+    def settings(self) -> Any:
+        return self._real.settings()
+
+
+def test_a_decision_count_mismatch_withholds_the_whole_batch(runtime: Runtime, store: SqliteStore) -> None:
+    broken = Runtime(**{**runtime.__dict__, "engine": _WrongLengthEngine(runtime.engine)})  # type: ignore[arg-type]
+    result = Pipeline(broken, store).process({"unit": [_record(i) for i in range(4)]})
+    assert result.sources["unit"].attached == 0
+    assert dict(result.sources["unit"].withheld) == {"policy.error": 4}
+    assert result.submissions == []
+
+
+def test_preview_shows_what_leaves_and_writes_nothing(runtime: Runtime, store: SqliteStore) -> None:
+    rows = Pipeline(runtime, store).preview([_record(0, buyer="Preview Canary Ltd")])
+    assert rows[0].attachment is not None
+    assert "Preview Canary Ltd" not in repr(rows[0].attachment)
+    assert rows[0].attachment["buyer.name"].startswith("p1.psk-unit.")
+    assert rows[0].exposure_minor == _record(0).amount_minor
+    assert store.list_submissions() == [] and store.list_quarantine() == []
+
+
+class _Sink:
+    """Stand-in insurer answering with a chosen receipt or error, to drive delivery outcomes that the
+    reference insurer never produces (a receipt for another payload, a permanent refusal)."""
+
+    def __init__(self, answer: Any) -> None:
+        self.answer = answer
+
+    def submit(self, submission_id: str, jws: str) -> str:
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return str(self.answer(submission_id))
+
+
+def _receipt(submission_id: str, payload_sha256: str) -> str:
+    return sign_receipt({
+        "schema": "ecg.receipt/1", "jti": "rcpt_" + "a" * 32, "iss": INSURER, "aud": EXPORTER,
+        "iat": 1_790_000_000, "submission_id": submission_id, "payload_sha256": payload_sha256,
+        "status": "accepted", "attachments": 1, "buckets": 0,
+    }, _RECEIPT_KEY)
+
+
+def test_delivery_refuses_a_receipt_for_another_payload(runtime: Runtime, store: SqliteStore) -> None:
+    pipeline = Pipeline(runtime, store, clock=lambda: 1_790_000_000)
+    pipeline.process({"unit": [_record(i) for i in range(3)]})
+    delivered, failed = pipeline.deliver(_Sink(lambda sid: _receipt(sid, "0" * 64)))
+    assert delivered == 0 and len(failed) == 1
+    (sub,) = store.list_submissions()
+    assert sub.status.value == "failed" and store.get_receipt(sub.submission_id) is None
+    good = _Sink(lambda sid: _receipt(sid, store.get_submission(sid).payload_sha256))  # type: ignore[union-attr]
+    assert pipeline.deliver(good) == (1, {})
+    assert store.get_receipt(sub.submission_id) is not None
+
+
+def test_a_permanent_refusal_is_dead_lettered_not_retried(runtime: Runtime, store: SqliteStore) -> None:
+    pipeline = Pipeline(runtime, store)
+    pipeline.process({"unit": [_record(i) for i in range(3)]})
+    pipeline.deliver(_Sink(DeliveryError("insurer refused: bad_request", status_code=400, retryable=False)))
+    (sub,) = store.list_submissions()
+    assert sub.status.value == "dead"
+    assert store.pending_submissions() == []
