@@ -14,7 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from gateway.crypto import SigningKey, dump_signing_key, generate_signing_key
-from gateway.keys import GatewayKeyPaths, write_paillier_keypair, write_private_file, write_public_file
+from gateway.keys import (
+    GatewayKeyPaths,
+    write_paillier_keypair,
+    write_private_file,
+    write_public_file,
+)
 from gateway.sign import build_jwks
 
 INSURER_ID = "reference-insurer"

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from gateway.aggregate import Aggregator, AggregationError, bucket_key
+from gateway.aggregate import AggregationError, Aggregator, bucket_key
 from gateway.canonical import canonical_json, sha256_hex
 from gateway.crypto import PaillierPublicKey, PseudonymKey, SigningKey, encrypt_bucket_totals
 from gateway.errors import AccountingError, DeliveryError, VerificationError
@@ -65,7 +65,8 @@ class SourceAccount:
     pending: int = 0
 
     def balanced(self) -> bool:
-        return self.read == self.attached + sum(self.withheld.values()) + self.quarantined + self.pending
+        accounted = self.attached + sum(self.withheld.values()) + self.quarantined + self.pending
+        return self.read == accounted
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -201,7 +202,11 @@ class Pipeline:
         return result
 
     def _account_batch(
-        self, run_id: str, name: str, batch: list[ExportRecord | Quarantined], account: SourceAccount
+        self,
+        run_id: str,
+        name: str,
+        batch: list[ExportRecord | Quarantined],
+        account: SourceAccount,
     ) -> list[ExportRecord]:
         account.read += len(batch)
         bad = [item for item in batch if isinstance(item, Quarantined)]
@@ -321,8 +326,13 @@ class Pipeline:
                 )
 
     # -- delivery ------------------------------------------------------------------------------
-    def deliver(self, sink: InsurerSink, result: SyncResult | None = None) -> tuple[int, dict[str, str]]:
-        """Send every pending submission; verify and store each receipt. Returns (delivered, failed)."""
+    def deliver(
+        self, sink: InsurerSink, result: SyncResult | None = None
+    ) -> tuple[int, dict[str, str]]:
+        """Send every pending submission; verify and store each receipt.
+
+        Returns ``(delivered, failed)``.
+        """
         delivered, failed = 0, {}
         for sub in self._store.pending_submissions(limit=10_000):
             try:

@@ -13,9 +13,13 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from gateway.adapters.insurer.client import InsurerClient, make_http_client
 from gateway.adapters.erp import CsvSource, JsonLinesSource, SqlSource
-from gateway.adapters.erp.mapping_file import builtin_mapping, builtin_mapping_names, from_mapping_file
+from gateway.adapters.erp.mapping_file import (
+    builtin_mapping,
+    builtin_mapping_names,
+    from_mapping_file,
+)
+from gateway.adapters.insurer.client import InsurerClient, make_http_client
 from gateway.adapters.policy_files import builtin_policy, load_policy_dir
 from gateway.errors import ConfigError
 from gateway.ingest import ColumnMapping, SourceItem

@@ -1,4 +1,4 @@
-"""Typed, bounded settings: one object, loaded from a TOML file and ``GATEWAY_`` environment variables.
+"""Typed, bounded settings: one object, from a TOML file and ``GATEWAY_`` environment variables.
 
 Relative paths in the file are resolved against the file's directory, so a configuration
 directory can be moved as a whole. Our own files are strict (``extra="forbid"``): a misspelt key
@@ -21,12 +21,19 @@ from gateway.errors import ConfigError
 from gateway.limits import Limits
 
 _ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
-_PLACEHOLDER = re.compile(r"REPLACE[_-]?ME|CHANGE[_-]?ME|^<.*>$|TODO", re.IGNORECASE)
+# Whole tokens only: "changeme.example" and "<your id>" are placeholders, "Mastodon" is not.
+_PLACEHOLDER = re.compile(
+    r"(?<![A-Za-z0-9])(?:(?i:REPLACE[_-]?ME|CHANGE[_-]?ME)|TODO)(?![A-Za-z0-9])|^<.*>$"
+)
 
 
-def _no_placeholder(value: Any) -> Any:
-    if isinstance(value, str) and _PLACEHOLDER.search(value):
-        raise ValueError("is a placeholder; set a real value")
+def _is_placeholder(value: Any) -> bool:
+    return isinstance(value, str) and _PLACEHOLDER.search(value) is not None
+
+
+def _no_placeholder(value: Any, name: str = "value") -> Any:
+    if _is_placeholder(value):
+        raise ValueError(f"{name} is a placeholder; set a real value")
     return value
 
 
@@ -37,8 +44,8 @@ class _Strict(BaseModel):
     @classmethod
     def _placeholders(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            for value in data.values():
-                _no_placeholder(value)
+            for key, value in data.items():
+                _no_placeholder(value, str(key))
         return data
 
 
@@ -65,7 +72,9 @@ class InsurerSettings(_Strict):
 
 class PolicySettings(_Strict):
     engine: Literal["embedded"] = "embedded"
-    path: Path | None = Field(default=None, description="Directory of .rego files; none = built-in.")
+    path: Path | None = Field(
+        default=None, description="Directory of .rego files; none = built-in."
+    )
 
 
 class SourceSettings(_Strict):
@@ -83,7 +92,7 @@ class SourceSettings(_Strict):
     def _kind_fields(self) -> SourceSettings:
         if self.kind in ("csv", "jsonl") and self.path is None:
             raise ValueError(f"source {self.name}: kind {self.kind} needs path")
-        if self.kind == "sql" and not (self.url or self.url_env) or self.kind == "sql" and not self.query:
+        if self.kind == "sql" and (not (self.url or self.url_env) or not self.query):
             raise ValueError(f"source {self.name}: kind sql needs url (or url_env) and query")
         return self
 
@@ -91,7 +100,7 @@ class SourceSettings(_Strict):
 class ServiceSettings(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(default=8700, ge=1, le=65535)
-    webhook_token_env: str = "GATEWAY_WEBHOOK_TOKEN"
+    webhook_token_env: str = "GATEWAY_WEBHOOK_TOKEN"  # noqa: S105 - a variable name, not a secret
     webhook_mapping: str = "generic"
 
 
@@ -115,10 +124,10 @@ class Settings(BaseSettings):
     service: ServiceSettings = ServiceSettings()
     limits: Limits = Limits()
 
-    @field_validator("exporter_id")
+    @field_validator("exporter_id", "data_dir", mode="before")
     @classmethod
-    def _real_id(cls, value: str) -> str:
-        return str(_no_placeholder(value))
+    def _real_value(cls, value: Any) -> Any:
+        return _no_placeholder(value)
 
     @classmethod
     def settings_customise_sources(
@@ -141,8 +150,9 @@ def _resolve(data: dict[str, Any], base: Path) -> dict[str, Any]:
     """Resolve the relative paths of a raw config mapping against ``base``."""
 
     def fix(value: Any) -> Any:
-        if isinstance(value, str) and value and not Path(value).is_absolute():
-            return str(base / value)
+        # Placeholders stay as written so that validation refuses them by name.
+        if isinstance(value, str) and value and not _is_placeholder(value):
+            return value if Path(value).is_absolute() else str(base / value)
         return value
 
     out = dict(data)
@@ -182,5 +192,5 @@ def load_settings(path: Path) -> Settings:
 
 @cache
 def get_settings(path: Path) -> Settings:
-    """Cached :func:`load_settings`; tests call ``get_settings.cache_clear()`` or build ``Settings``."""
+    """Cached :func:`load_settings`; tests call ``get_settings.cache_clear()``."""
     return load_settings(path)

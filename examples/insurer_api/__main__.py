@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 
 import uvicorn
-from gateway.examples.insurer_api.app import create_app
-from gateway.examples.insurer_api.config import load_config
 
 from gateway.errors import GatewayError
+from gateway.examples.insurer_api.app import create_app
+from gateway.examples.insurer_api.config import load_config
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,14 +14,14 @@ from typing import Annotated, Any
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from gateway.examples.insurer_api.attach import ApiError, AttachmentService
-from gateway.examples.insurer_api.config import InsurerConfig
-from gateway.examples.insurer_api.exposure import exposure
-from gateway.examples.insurer_api.state import InsurerState
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway.errors import GatewayError, StoreError
+from gateway.examples.insurer_api.attach import ApiError, AttachmentService
+from gateway.examples.insurer_api.config import InsurerConfig
+from gateway.examples.insurer_api.exposure import exposure
+from gateway.examples.insurer_api.state import InsurerState
 from gateway.sign import build_jwks
 
 log = logging.getLogger(__name__)

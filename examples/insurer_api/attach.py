@@ -15,12 +15,11 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from gateway.examples.insurer_api.config import InsurerConfig
-from gateway.examples.insurer_api.state import Accepted, InsurerState, Outcome
-
 from gateway.canonical import canonical_json
 from gateway.crypto import check_ed25519_public_jwk
 from gateway.errors import ConfigError, GatewayError, VerificationError
+from gateway.examples.insurer_api.config import InsurerConfig
+from gateway.examples.insurer_api.state import Accepted, InsurerState, Outcome
 from gateway.sign import SUBMISSION_TYP, sign_receipt
 from gateway.verify import verify_submission
 from gateway.verify.compact import parse_compact

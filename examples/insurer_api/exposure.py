@@ -12,9 +12,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from gateway.examples.insurer_api.state import BucketRow
-
 from gateway.crypto import PaillierPrivateKey, add_ciphertexts
+from gateway.examples.insurer_api.state import BucketRow
 
 
 def exposure(rows: Sequence[BucketRow], private_key: PaillierPrivateKey) -> list[dict[str, Any]]:

@@ -20,7 +20,12 @@ T = TypeVar("T")
 
 ConfigOption = Annotated[
     Path,
-    typer.Option("--config", "-c", help="Configuration file written by `gateway init`.", envvar="GATEWAY_CONFIG"),
+    typer.Option(
+        "--config",
+        "-c",
+        help="Configuration file written by `gateway init`.",
+        envvar="GATEWAY_CONFIG",
+    ),
 ]
 
 
@@ -30,7 +35,10 @@ def gateway_errors() -> Iterator[None]:
     try:
         yield
     except GatewayError as exc:
-        err_console.print(f"[bold red]error:[/] {escape(exc.diagnostics())}", highlight=False)
+        # One line, however long: soft_wrap stops rich from folding it at the console width.
+        err_console.print(
+            f"[bold red]error:[/] {escape(exc.diagnostics())}", highlight=False, soft_wrap=True
+        )
         raise typer.Exit(code=2) from None
 
 

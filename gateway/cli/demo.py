@@ -27,16 +27,17 @@ from gateway.cli.sync import run_sync
 from gateway.crypto import generate_signing_key
 from gateway.devsetup import DevInsurer, start_dev_insurer, write_config
 from gateway.keys import generate_gateway_keys
-from gateway.model import from_minor
+from gateway.model import ExportRecord, from_minor
 from gateway.pipeline import Pipeline, SyncResult
-from gateway.runtime import build_runtime, load_mapping_for, open_store
+from gateway.runtime import build_runtime, open_source, open_store
 from gateway.settings import load_settings
 from gateway.verify import verify_receipt
 
 SAMPLE = "sample_export.csv"
 MALFORMED = "malformed_export.csv"
 SHOWN_FIELDS = (
-    "buyer.name", "buyer.country", "invoice_number", "amount", "hs_code", "payment_method", "maturity_date",
+    "buyer.name", "buyer.country", "invoice_number", "amount", "hs_code", "payment_method",
+    "maturity_date",
 )
 
 
@@ -65,11 +66,9 @@ def _copy_samples(target: Path) -> tuple[Path, Path]:
 def _side_by_side(out: Console, config: Path, sample: Path, count: int) -> None:
     settings = load_settings(config)
     runtime = build_runtime(settings)
-    from gateway.runtime import open_source
-
-    records = []
+    records: list[ExportRecord] = []
     for item in open_source(settings.sources[0], settings):
-        if hasattr(item, "policy_input"):
+        if isinstance(item, ExportRecord):
             records.append(item)
         if len(records) >= count:
             break
@@ -83,12 +82,17 @@ def _side_by_side(out: Console, config: Path, sample: Path, count: int) -> None:
         for name in SHOWN_FIELDS:
             left = "—" if row.attachment is None else row.attachment.get(name, "(dropped)")
             table.add_row(name, str(row.original.get(name)), json.dumps(left, ensure_ascii=False))
-        table.add_row("unit prices, line items", f"{len(row.original['line_items'])} line(s)", "(dropped)")
-        table.add_row("amount → exposure", row.original["amount"], "Paillier-encrypted into its bucket")
+        lines = f"{len(row.original['line_items'])} line(s)"
+        table.add_row("unit prices, line items", lines, "(dropped)")
+        table.add_row(
+            "amount → exposure", row.original["amount"], "Paillier-encrypted into its bucket"
+        )
         out.print(table)
 
 
-def run_demo(workdir: Path, out: Console, *, paillier_bits: int = 3072, show: int = 3) -> DemoResult:
+def run_demo(
+    workdir: Path, out: Console, *, paillier_bits: int = 3072, show: int = 3
+) -> DemoResult:
     """Run the demo in ``workdir``; returns what happened so tests can check it."""
     sample, malformed = _copy_samples(workdir / "exports")
     keys = generate_gateway_keys(workdir / "keys", "demo-exporter")
@@ -107,7 +111,9 @@ def run_demo(workdir: Path, out: Console, *, paillier_bits: int = 3072, show: in
         )
         out.print("[bold]3. What the default policy lets leave, for a few records[/]")
         _side_by_side(out, config, sample, show)
-        out.print("[bold]4. Sync[/]: ingest → policy → transform → aggregate + encrypt → sign → deliver")
+        out.print(
+            "[bold]4. Sync[/]: ingest → policy → transform → aggregate + encrypt → sign → deliver"
+        )
         result = run_sync(load_settings(config), show_progress=False)
         print_account(out, result)
         _show_quarantine(out, config)
@@ -121,7 +127,9 @@ def run_demo(workdir: Path, out: Console, *, paillier_bits: int = 3072, show: in
 def _show_quarantine(out: Console, config: Path) -> None:
     with open_store(load_settings(config)) as store:
         entries = store.list_quarantine(limit=50)
-    table = Table(title="Quarantined: kept locally with file, row, field and reason", title_justify="left")
+    table = Table(
+        title="Quarantined: kept locally with file, row, field and reason", title_justify="left"
+    )
     for col in ("file", "row", "field", "reason"):
         table.add_column(col, overflow="fold")
     for e in entries:
@@ -166,7 +174,9 @@ def _show_exposure(out: Console, insurer: DevInsurer) -> list[dict[str, Any]]:
 
 
 def command(
-    keep: Annotated[Path | None, typer.Option(help="Keep the demo's files in this directory.")] = None,
+    keep: Annotated[
+        Path | None, typer.Option(help="Keep the demo's files in this directory.")
+    ] = None,
     paillier_bits: Annotated[int, typer.Option(help="Insurer Paillier key size.")] = 3072,
 ) -> None:
     """Run the whole flow on the shipped sample export against a local reference insurer."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from gateway.pipeline import SyncResult
@@ -19,7 +20,12 @@ def account_table(result: SyncResult) -> Table:
     for name, acc in rows:
         withheld = sum(acc.withheld.values())
         table.add_row(
-            name, str(acc.read), str(acc.attached), str(withheld), str(acc.quarantined), str(acc.pending),
+            name,
+            str(acc.read),
+            str(acc.attached),
+            str(withheld),
+            str(acc.quarantined),
+            str(acc.pending),
             style="bold" if name == "total" else None,
         )
     return table
@@ -33,11 +39,12 @@ def print_account(console: Console, result: SyncResult) -> None:
     console.print(
         f"submissions written: {len(result.submissions)} "
         f"(already submitted earlier: {len(result.already_submitted)}), "
-        f"exposure buckets: {result.buckets}, records suppressed below k: {result.suppressed_records}"
+        f"exposure buckets: {result.buckets}, "
+        f"records suppressed below k: {result.suppressed_records}"
     )
     console.print(f"delivered: {result.delivered}, failed: {len(result.failed)}")
     for sub_id, why in result.failed.items():
-        console.print(f"  [red]failed[/] {sub_id}: {why}", markup=True, highlight=False)
+        console.print(f"  [red]failed[/] {sub_id}: {escape(why)}", highlight=False, soft_wrap=True)
 
 
 def result_json(result: SyncResult) -> dict[str, Any]:

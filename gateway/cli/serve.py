@@ -18,7 +18,9 @@ from gateway.settings import load_settings
 
 def command(
     config: ConfigOption = Path("gateway.toml"),
-    host: Annotated[str | None, typer.Option(help="Bind address (default from the configuration).")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Bind address (default from the configuration).")
+    ] = None,
     port: Annotated[int | None, typer.Option(help="Port (default from the configuration).")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
@@ -30,7 +32,8 @@ def command(
         token = os.environ.get(settings.service.webhook_token_env, "")
         if not token:
             console.print(
-                f"[yellow]webhook disabled:[/] set {settings.service.webhook_token_env} to enable POST /v1/records"
+                f"[yellow]webhook disabled:[/] set {settings.service.webhook_token_env} "
+                "to enable POST /v1/records"
             )
 
         def deliver(pipeline: Pipeline) -> None:

@@ -7,7 +7,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from gateway.cli._common import ConfigOption, console, gateway_errors, setup_logging
 from gateway.cli.report import print_account, result_json
@@ -32,7 +40,7 @@ def run_sync(settings: Settings, *, deliver: bool = True, show_progress: bool = 
             disable=not show_progress,
             transient=False,
         )
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def advance(source: str, n: int) -> None:
             if source not in tasks:
@@ -50,8 +58,12 @@ def run_sync(settings: Settings, *, deliver: bool = True, show_progress: bool = 
 
 def command(
     config: ConfigOption = Path("gateway.toml"),
-    deliver: Annotated[bool, typer.Option(help="Deliver the outbox to the insurer after processing.")] = True,
-    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the account as JSON here.")] = None,
+    deliver: Annotated[
+        bool, typer.Option(help="Deliver the outbox to the insurer after processing.")
+    ] = True,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the account as JSON here.")
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Read every configured source once, apply the policy, and send what the policy allows."""
@@ -60,6 +72,7 @@ def command(
         result = run_sync(load_settings(config), deliver=deliver)
     print_account(console, result)
     if json_out is not None:
-        json_out.write_text(json.dumps(result_json(result), indent=2, ensure_ascii=False), encoding="utf-8")
+        text = json.dumps(result_json(result), indent=2, ensure_ascii=False)
+        json_out.write_text(text, encoding="utf-8")
     if result.failed:
         raise typer.Exit(code=1)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from gateway.cli._common import console, err_console
 from gateway.errors import GatewayError
@@ -21,13 +22,17 @@ def _read_jws(path: Path) -> str:
 
 
 def command(
-    submission: Annotated[Path, typer.Argument(help="File holding the compact JWS, or - for stdin.")],
+    submission: Annotated[
+        Path, typer.Argument(help="File holding the compact JWS, or - for stdin.")
+    ],
     jwks: Annotated[Path, typer.Option(help="The gateway's published JWKS (jwks.json).")],
     paillier_key: Annotated[
         Path, typer.Option(help="The insurer's Paillier public key document the exposures use.")
     ],
     audience: Annotated[str | None, typer.Option(help="Require this insurer id as `aud`.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the verified payload as JSON.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the verified payload as JSON.")
+    ] = False,
 ) -> None:
     """Verify a signed submission: signature, key id, header, schema, audience and ciphertexts."""
     try:
@@ -39,22 +44,32 @@ def command(
             audience=audience,
         )
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        err_console.print(f"[red]not verified:[/] cannot read input: {type(exc).__name__}")
+        err_console.print(
+            f"[red]not verified:[/] cannot read input: {type(exc).__name__}", soft_wrap=True
+        )
         raise typer.Exit(code=1) from None
     except GatewayError as exc:
-        err_console.print(f"[red]not verified:[/] {exc.diagnostics()}", markup=True, highlight=False)
+        err_console.print(
+            f"[red]not verified:[/] {escape(exc.diagnostics())}", highlight=False, soft_wrap=True
+        )
         raise typer.Exit(code=1) from None
     payload = verified.payload
     if as_json:
         console.print_json(verified.payload_bytes.decode("utf-8"))
         return
     exposure = payload.exposure
-    console.print(f"[green]verified[/] submission {payload.jti}")
-    console.print(f"  signed by kid {verified.kid} for exporter {payload.iss}, audience {payload.aud}")
-    console.print(f"  policy {payload.policy.name} {payload.policy.version[:12]}")
-    console.print(f"  attachments: {len(payload.attachments)}")
+    lines = [
+        f"[green]verified[/] submission {payload.jti}",
+        f"  signed by kid {verified.kid} for exporter {escape(payload.iss)}, "
+        f"audience {escape(payload.aud)}",
+        f"  policy {escape(payload.policy.name)} {payload.policy.version[:12]}",
+        f"  attachments: {len(payload.attachments)}",
+    ]
     if exposure is not None:
-        console.print(
-            f"  exposure buckets: {len(exposure.buckets)} under Paillier key {exposure.key_fingerprint}"
+        lines.append(
+            f"  exposure buckets: {len(exposure.buckets)} "
+            f"under Paillier key {exposure.key_fingerprint}"
         )
-    console.print(f"  payload sha256: {verified.payload_sha256}")
+    lines.append(f"  payload sha256: {verified.payload_sha256}")
+    for line in lines:
+        console.print(line, highlight=False, soft_wrap=True)

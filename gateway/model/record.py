@@ -39,10 +39,14 @@ def _no_control(value: str) -> str:
 
 
 Text = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256), AfterValidator(_no_control)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=256),
+    AfterValidator(_no_control),
 ]
 LongText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1024), AfterValidator(_no_control)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=1024),
+    AfterValidator(_no_control),
 ]
 
 

@@ -14,8 +14,10 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import BackgroundTasks, Depends, FastAPI, Header, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from gateway.errors import (
     ConfigError,
@@ -27,7 +29,7 @@ from gateway.errors import (
     VerificationError,
 )
 from gateway.ingest import to_item
-from gateway.pipeline import Pipeline, Runtime
+from gateway.pipeline import Pipeline, Runtime, SyncResult
 from gateway.sign import build_jwks
 from gateway.store import Store
 
@@ -82,16 +84,24 @@ def create_app(
     deliver: Callable[[Pipeline], None] | None = None,
     webhook_token: str | None = None,
 ) -> FastAPI:
-    """The gateway's HTTP service. ``webhook_token`` defaults to the configured environment variable."""
+    """The gateway's HTTP service. ``webhook_token`` defaults to ``$GATEWAY_WEBHOOK_TOKEN``."""
     app = FastAPI(title="Export credit gateway", version="1")
     lock = threading.Lock()  # one pipeline at a time: the embedded Rego engine is not thread-safe
-    token = webhook_token if webhook_token is not None else os.environ.get("GATEWAY_WEBHOOK_TOKEN", "")
+    token = (
+        os.environ.get("GATEWAY_WEBHOOK_TOKEN", "") if webhook_token is None else webhook_token
+    )
     max_body = runtime.limits.max_body_bytes
 
     @app.exception_handler(GatewayError)
     async def _gateway_error(_: Request, exc: GatewayError) -> JSONResponse:
         status = next((code for cls, code in _STATUS.items() if isinstance(exc, cls)), 500)
         return JSONResponse({"error": type(exc).__name__, "detail": str(exc)}, status_code=status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's default handler echoes the offending input; ours names only where and why.
+        problems = [{"loc": e.get("loc"), "msg": e.get("msg")} for e in exc.errors()]
+        return JSONResponse({"error": "RequestValidationError", "detail": problems}, 422)
 
     def authorised(authorization: Annotated[str | None, Header()] = None) -> None:
         if not token:
@@ -113,7 +123,11 @@ def create_app(
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
-        return {"status": "ok", "exporter_id": runtime.exporter_id, "policy_version": runtime.engine.version}
+        return {
+            "status": "ok",
+            "exporter_id": runtime.exporter_id,
+            "policy_version": runtime.engine.version,
+        }
 
     @app.get("/.well-known/jwks.json")
     def jwks() -> dict[str, Any]:
@@ -124,12 +138,20 @@ def create_app(
         raw = await bounded_body(request)
         try:
             body = PushBody.model_validate(_strict_json(raw))
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise HTTPException(422, "body is not a valid record push") from exc
-        items = [to_item(r, mapping, source=body.source, row=i) for i, r in enumerate(body.records, 1)]
-        with lock:
-            pipeline = Pipeline(runtime, store)
-            result = pipeline.process({body.source: items})
+        items = [
+            to_item(r, mapping, source=body.source, row=i, limits=runtime.limits)
+            for i, r in enumerate(body.records, 1)
+        ]
+
+        def process() -> tuple[Pipeline, SyncResult]:
+            with lock:
+                pipeline = Pipeline(runtime, store)
+                return pipeline, pipeline.process({body.source: items})
+
+        # Off the event loop: policy evaluation and Paillier encryption take a while.
+        pipeline, result = await run_in_threadpool(process)
         if deliver is not None:
             background.add_task(deliver, pipeline)
         acc = result.sources[body.source]

@@ -12,18 +12,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gateway.examples.insurer_api import (
-    InsurerConfig,
-    RunningServer,
-    create_app,
-    serve_in_thread,
-)
 
 from gateway.crypto import (
     PaillierPrivateKey,
     SigningKey,
     encrypt_bucket_totals,
     generate_signing_key,
+)
+from gateway.examples.insurer_api import (
+    InsurerConfig,
+    RunningServer,
+    create_app,
+    serve_in_thread,
 )
 from gateway.sign import build_jwks, sign_submission
 

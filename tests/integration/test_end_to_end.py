@@ -1,4 +1,4 @@
-"""ERP export → `gateway sync` (the real CLI, in a subprocess) → reference insurer over loopback HTTP.
+"""ERP export → `gateway sync` (the real CLI, in a subprocess) → reference insurer on loopback.
 
 Everything is real: keys generated here, the embedded Rego engine, SQLite files, uvicorn on an
 OS-assigned loopback port. The insurer app is wrapped in a small ASGI recorder so the test can
@@ -25,18 +25,31 @@ from typing import Any
 
 import httpx
 import pytest
-from gateway.examples.insurer_api import create_app, load_config, serve_in_thread
 
 from gateway.devsetup import create_dev_insurer, write_config
+from gateway.examples.insurer_api import create_app, load_config, serve_in_thread
 from gateway.keys import generate_gateway_keys, load_pseudonym_key_file
 from gateway.settings import load_settings
 from gateway.store import SqliteStore
 
 EXPORTER = "exporter-e2e"
 COLUMNS = [
-    "invoice_no", "invoice_date", "ship_date", "buyer_name", "buyer_country", "buyer_code",
-    "buyer_address", "currency", "amount", "payment_terms", "due_date", "incoterms", "hs_code",
-    "description", "unit_price", "quantity",
+    "invoice_no",
+    "invoice_date",
+    "ship_date",
+    "buyer_name",
+    "buyer_country",
+    "buyer_code",
+    "buyer_address",
+    "currency",
+    "amount",
+    "payment_terms",
+    "due_date",
+    "incoterms",
+    "hs_code",
+    "description",
+    "unit_price",
+    "quantity",
 ]
 CANARY_NAMES = ["Zephyrine Canary Trading Ltd", "카나리아상사 주식회사", "Quokka Canary Imports"]
 CANARY_INVOICES = ["INV-CANARY-7741", "청구-카나리-0093"]
@@ -82,27 +95,37 @@ def _rows() -> list[dict[str, str]]:
             n += 1
             ship = date(2026, 3, 1) + timedelta(days=3 * i)
             amount = f"{1234567 + 1000 * n}" if currency == "KRW" else f"{10000 + 137 * n}.{n:02d}"
-            rows.append({
-                "invoice_no": CANARY_INVOICES[n % 2] + f"-{n}",
-                "invoice_date": ship.isoformat(),
-                "ship_date": ship.isoformat(),
-                "buyer_name": name,
-                "buyer_country": country,
-                "buyer_code": code,
-                "buyer_address": CANARY_TEXT[1],
-                "currency": currency,
-                "amount": amount,
-                "payment_terms": "O/A",
-                "due_date": (ship + timedelta(days=60 + 20 * (i % 2))).isoformat(),
-                "incoterms": "FOB",
-                "hs_code": "8504.40",
-                "description": CANARY_TEXT[0],
-                "unit_price": CANARY_PRICES[n % 2],
-                "quantity": "3",
-            })
+            rows.append(
+                {
+                    "invoice_no": CANARY_INVOICES[n % 2] + f"-{n}",
+                    "invoice_date": ship.isoformat(),
+                    "ship_date": ship.isoformat(),
+                    "buyer_name": name,
+                    "buyer_country": country,
+                    "buyer_code": code,
+                    "buyer_address": CANARY_TEXT[1],
+                    "currency": currency,
+                    "amount": amount,
+                    "payment_terms": "O/A",
+                    "due_date": (ship + timedelta(days=60 + 20 * (i % 2))).isoformat(),
+                    "incoterms": "FOB",
+                    "hs_code": "8504.40",
+                    "description": CANARY_TEXT[0],
+                    "unit_price": CANARY_PRICES[n % 2],
+                    "quantity": "3",
+                }
+            )
     # A lone buyer whose bucket stays below k: merged into remainders, never sent alone.
-    rows.append({**rows[0], "invoice_no": "INV-CANARY-LONE", "buyer_name": "Lone Canary GmbH",
-                 "buyer_country": "DE", "currency": "EUR", "amount": "5000.00"})
+    rows.append(
+        {
+            **rows[0],
+            "invoice_no": "INV-CANARY-LONE",
+            "buyer_name": "Lone Canary GmbH",
+            "buyer_country": "DE",
+            "currency": "EUR",
+            "amount": "5000.00",
+        }
+    )
     return rows
 
 
@@ -135,12 +158,23 @@ def env(tmp_path: Path) -> Iterator[dict[str, Any]]:
     export = tmp_path / "export.csv"
     rows = _write_export(export)
     config = write_config(
-        tmp_path, exporter_id=EXPORTER, keys=keys, insurer=insurer,
-        sources=[("erp", export)], insurer_url=server.base_url,
+        tmp_path,
+        exporter_id=EXPORTER,
+        keys=keys,
+        insurer=insurer,
+        sources=[("erp", export)],
+        insurer_url=server.base_url,
     )
     try:
-        yield {"config": config, "rows": rows, "recorder": recorder, "server": server,
-               "insurer": insurer, "keys": keys, "tmp": tmp_path}
+        yield {
+            "config": config,
+            "rows": rows,
+            "recorder": recorder,
+            "server": server,
+            "insurer": insurer,
+            "keys": keys,
+            "tmp": tmp_path,
+        }
     finally:
         server.stop()
 
@@ -149,7 +183,11 @@ def _sync(config: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
     return subprocess.run(
         [sys.executable, "-m", "gateway", "sync", "--config", str(config), "--verbose", *extra],
-        capture_output=True, text=True, timeout=120, env=environ, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=environ,
+        check=False,
     )
 
 
@@ -173,14 +211,18 @@ def test_no_canary_leaves_the_building_or_reaches_logs_or_errors(env: dict[str, 
     assert done.returncode == 0, done.stderr
     received = env["recorder"].bodies
     assert any(b"." in body for body in received), "the insurer received no submission"
-    insurer_files = [p.read_bytes() for p in env["insurer"].directory.glob("insurer-state.sqlite3*")]
+    insurer_files = [
+        p.read_bytes() for p in env["insurer"].directory.glob("insurer-state.sqlite3*")
+    ]
     haystacks: list[bytes] = [*received, *insurer_files]
     for body in received:
         haystacks.extend(_b64url_segments(body))
     logs = done.stdout + done.stderr
     settings = load_settings(env["config"])
     with SqliteStore(settings.store_path) as store:
-        reasons = " ".join(f"{q.source} {q.row} {q.field} {q.reason}" for q in store.list_quarantine())
+        reasons = " ".join(
+            f"{q.source} {q.row} {q.field} {q.reason}" for q in store.list_quarantine()
+        )
         failures = " ".join(s.last_error or "" for s in store.list_submissions())
     account = (env["tmp"] / "account.json").read_text(encoding="utf-8")
     for canary in CANARY_NAMES + CANARY_INVOICES + CANARY_PRICES + CANARY_TEXT:
@@ -201,7 +243,9 @@ def _token(key: Any, domain: str, value: str) -> str:
     return f"p1.{key.kid}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
 
 
-def _expected_buckets(rows: list[dict[str, str]], key: Any, k: int = 3) -> dict[tuple[str, ...], tuple[int, int]]:
+def _expected_buckets(
+    rows: list[dict[str, str]], key: Any, k: int = 3
+) -> dict[tuple[str, ...], tuple[int, int]]:
     """Bucket totals computed from the input file alone, with the documented k rule."""
     digits = {"USD": 2, "EUR": 2, "KRW": 0}
     buckets: dict[tuple[str, ...], list[int]] = defaultdict(lambda: [0, 0])
@@ -224,8 +268,12 @@ def test_insurer_decrypted_totals_equal_sums_from_the_input_file(env: dict[str, 
     assert done.returncode == 0, done.stderr
     exposure = httpx.get(f"{env['server'].base_url}/v1/exposure", timeout=10).json()
     got = {
-        (b["key"]["buyer"], b["key"]["country"], b["key"]["currency"], b["key"]["maturity_month"]):
-        (b["records"], b["total_minor"])
+        (
+            b["key"]["buyer"],
+            b["key"]["country"],
+            b["key"]["currency"],
+            b["key"]["maturity_month"],
+        ): (b["records"], b["total_minor"])
         for b in exposure
     }
     pkey = load_pseudonym_key_file(env["keys"].pseudonym_key)

@@ -10,13 +10,13 @@ from typing import Any
 
 import httpx
 import pytest
-from gateway.adapters.insurer import InsurerClient, make_http_client
-from gateway.examples.insurer_api import InsurerConfig, create_app, load_config, serve_in_thread
-from gateway.examples.insurer_api.__main__ import main
 
+from gateway.adapters.insurer import InsurerClient, make_http_client
 from gateway.canonical import canonical_json, sha256_hex
 from gateway.crypto import SigningKey, dump_signing_key, generate_signing_key
 from gateway.errors import ConfigError, DeliveryError, KeyMaterialError, VerificationError
+from gateway.examples.insurer_api import InsurerConfig, create_app, load_config, serve_in_thread
+from gateway.examples.insurer_api.__main__ import main
 from gateway.limits import Limits
 from gateway.sign import build_jwks
 from gateway.verify import verify_receipt

@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
-from gateway.adapters.insurer import InsurerClient, make_http_client
 
+from gateway.adapters.insurer import InsurerClient, make_http_client
 from gateway.errors import ConfigError, DeliveryError
 from gateway.limits import Limits
 

@@ -30,12 +30,20 @@ from gateway.verify import verify_submission
 EXPORTER, INSURER = "exporter-unit", "insurer-unit"
 
 
-def _record(i: int, *, currency: str = "USD", country: str = "US", buyer: str = "Acme") -> ExportRecord:
+def _record(
+    i: int, *, currency: str = "USD", country: str = "US", buyer: str = "Acme"
+) -> ExportRecord:
     ship = date(2026, 5, 1) + timedelta(days=i % 5)
     return ExportRecord(
-        source_ref=f"unit.csv:{i + 2}", invoice_number=f"INV-{i}", invoice_date=ship,
-        shipment_date=ship, buyer=Buyer(name=buyer, country=country), currency=currency,
-        amount=Decimal("1000.50") + i, payment_method="OA", due_date=ship + timedelta(days=60),
+        source_ref=f"unit.csv:{i + 2}",
+        invoice_number=f"INV-{i}",
+        invoice_date=ship,
+        shipment_date=ship,
+        buyer=Buyer(name=buyer, country=country),
+        currency=currency,
+        amount=Decimal("1000.50") + i,
+        payment_method="OA",
+        due_date=ship + timedelta(days=60),
         hs_code="847130",
     )
 
@@ -45,9 +53,13 @@ def runtime(signing_key: SigningKey, paillier_keypair: PaillierPrivateKey) -> Ru
     engine = RegoEngine(builtin_policy())
     pkey = PseudonymKey("psk-unit", os.urandom(32))
     return Runtime(
-        exporter_id=EXPORTER, insurer_id=INSURER, policy_name="default", engine=engine,
+        exporter_id=EXPORTER,
+        insurer_id=INSURER,
+        policy_name="default",
+        engine=engine,
         operators=build_operators(engine.operators(), OperatorContext(pseudonym_key=pkey)),
-        signing_key=signing_key, pseudonym_key=pkey,
+        signing_key=signing_key,
+        pseudonym_key=pkey,
         paillier_public_key=paillier_keypair.public_key,
         receipt_jwks=build_jwks([_RECEIPT_KEY]),
     )
@@ -62,15 +74,26 @@ def store(tmp_path: Path) -> SqliteStore:
 
 
 def test_attachments_are_chunked_and_only_the_final_submission_carries_exposure(
-    runtime: Runtime, store: SqliteStore, signing_key: SigningKey, paillier_keypair: PaillierPrivateKey
+    runtime: Runtime,
+    store: SqliteStore,
+    signing_key: SigningKey,
+    paillier_keypair: PaillierPrivateKey,
 ) -> None:
-    small = Runtime(**{**runtime.__dict__, "limits": runtime.limits.model_copy(
-        update={"max_attachments_per_submission": 5})})
+    small = Runtime(
+        **{
+            **runtime.__dict__,
+            "limits": runtime.limits.model_copy(update={"max_attachments_per_submission": 5}),
+        }
+    )
     result = Pipeline(small, store).process({"unit": [_record(i) for i in range(12)]})
     assert len(result.submissions) == 3
     payloads = [
-        verify_submission(store.get_submission(s).jws, build_jwks([signing_key]),  # type: ignore[union-attr]
-                          paillier_keypair.public_key, audience=INSURER).payload
+        verify_submission(
+            store.get_submission(s).jws,
+            build_jwks([signing_key]),  # type: ignore[union-attr]
+            paillier_keypair.public_key,
+            audience=INSURER,
+        ).payload
         for s in result.submissions
     ]
     assert [len(p.attachments) for p in payloads] == [5, 5, 2]
@@ -81,7 +104,9 @@ def test_attachments_are_chunked_and_only_the_final_submission_carries_exposure(
     assert total == sum(_record(i).amount_minor for i in range(12))
 
 
-def test_account_counts_withheld_by_reason_and_quarantine(runtime: Runtime, store: SqliteStore) -> None:
+def test_account_counts_withheld_by_reason_and_quarantine(
+    runtime: Runtime, store: SqliteStore
+) -> None:
     items: list[Any] = [_record(i) for i in range(3)]
     items.append(_record(3, currency="CHF"))  # no amount bands for CHF in the default policy
     items.append(_record(4, country="KR"))  # domestic: the policy quarantines it
@@ -114,7 +139,9 @@ class _WrongLengthEngine:
         return self._real.settings()
 
 
-def test_a_decision_count_mismatch_withholds_the_whole_batch(runtime: Runtime, store: SqliteStore) -> None:
+def test_a_decision_count_mismatch_withholds_the_whole_batch(
+    runtime: Runtime, store: SqliteStore
+) -> None:
     broken = Runtime(**{**runtime.__dict__, "engine": _WrongLengthEngine(runtime.engine)})  # type: ignore[arg-type]
     result = Pipeline(broken, store).process({"unit": [_record(i) for i in range(4)]})
     assert result.sources["unit"].attached == 0
@@ -132,7 +159,7 @@ def test_preview_shows_what_leaves_and_writes_nothing(runtime: Runtime, store: S
 
 
 class _Sink:
-    """Stand-in insurer answering with a chosen receipt or error, to drive delivery outcomes that the
+    """Stand-in insurer answering with a chosen receipt or error, to drive delivery outcomes the
     reference insurer never produces (a receipt for another payload, a permanent refusal)."""
 
     def __init__(self, answer: Any) -> None:
@@ -145,14 +172,26 @@ class _Sink:
 
 
 def _receipt(submission_id: str, payload_sha256: str) -> str:
-    return sign_receipt({
-        "schema": "ecg.receipt/1", "jti": "rcpt_" + "a" * 32, "iss": INSURER, "aud": EXPORTER,
-        "iat": 1_790_000_000, "submission_id": submission_id, "payload_sha256": payload_sha256,
-        "status": "accepted", "attachments": 1, "buckets": 0,
-    }, _RECEIPT_KEY)
+    return sign_receipt(
+        {
+            "schema": "ecg.receipt/1",
+            "jti": "rcpt_" + "a" * 32,
+            "iss": INSURER,
+            "aud": EXPORTER,
+            "iat": 1_790_000_000,
+            "submission_id": submission_id,
+            "payload_sha256": payload_sha256,
+            "status": "accepted",
+            "attachments": 1,
+            "buckets": 0,
+        },
+        _RECEIPT_KEY,
+    )
 
 
-def test_delivery_refuses_a_receipt_for_another_payload(runtime: Runtime, store: SqliteStore) -> None:
+def test_delivery_refuses_a_receipt_for_another_payload(
+    runtime: Runtime, store: SqliteStore
+) -> None:
     pipeline = Pipeline(runtime, store, clock=lambda: 1_790_000_000)
     pipeline.process({"unit": [_record(i) for i in range(3)]})
     delivered, failed = pipeline.deliver(_Sink(lambda sid: _receipt(sid, "0" * 64)))
@@ -164,10 +203,14 @@ def test_delivery_refuses_a_receipt_for_another_payload(runtime: Runtime, store:
     assert store.get_receipt(sub.submission_id) is not None
 
 
-def test_a_permanent_refusal_is_dead_lettered_not_retried(runtime: Runtime, store: SqliteStore) -> None:
+def test_a_permanent_refusal_is_dead_lettered_not_retried(
+    runtime: Runtime, store: SqliteStore
+) -> None:
     pipeline = Pipeline(runtime, store)
     pipeline.process({"unit": [_record(i) for i in range(3)]})
-    pipeline.deliver(_Sink(DeliveryError("insurer refused: bad_request", status_code=400, retryable=False)))
+    pipeline.deliver(
+        _Sink(DeliveryError("insurer refused: bad_request", status_code=400, retryable=False))
+    )
     (sub,) = store.list_submissions()
     assert sub.status.value == "dead"
     assert store.pending_submissions() == []
