@@ -7,7 +7,6 @@ Routes: ``GET /healthz``, ``POST /v1/records`` (the push webhook), ``GET /v1/sub
 from __future__ import annotations
 
 import hmac
-import json
 import os
 import threading
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from gateway.crypto.strict_json import loads_strict
 from gateway.errors import (
     ConfigError,
     DeliveryError,
@@ -61,19 +61,8 @@ class PushAccount(BaseModel):
     submissions: list[str]
 
 
-def _strict_json(raw: bytes) -> Any:
-    def no_dupes(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, value in pairs:
-            if key in out:
-                raise ValueError("duplicate key in JSON object")
-            out[key] = value
-        return out
-
-    def no_constants(name: str) -> Any:
-        raise ValueError(f"{name} is not valid JSON")
-
-    return json.loads(raw, object_pairs_hook=no_dupes, parse_constant=no_constants)
+class _BadBody(GatewayError):
+    """A pushed body that is not strict JSON (duplicate keys, NaN, floats, too deep)."""
 
 
 def create_app(
@@ -137,8 +126,8 @@ def create_app(
     async def push(request: Request, background: BackgroundTasks) -> PushAccount:
         raw = await bounded_body(request)
         try:
-            body = PushBody.model_validate(_strict_json(raw))
-        except (ValueError, RecursionError) as exc:
+            body = PushBody.model_validate(loads_strict(raw, what="request body", error=_BadBody))
+        except (_BadBody, ValueError) as exc:
             raise HTTPException(422, "body is not a valid record push") from exc
         items = [
             to_item(r, mapping, source=body.source, row=i, limits=runtime.limits)
