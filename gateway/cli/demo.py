@@ -81,7 +81,8 @@ def _side_by_side(out: Console, config: Path, sample: Path, count: int) -> None:
         table.add_column("leaves the building", style="green", overflow="fold")
         for name in SHOWN_FIELDS:
             left = "—" if row.attachment is None else row.attachment.get(name, "(dropped)")
-            table.add_row(name, str(row.original.get(name)), json.dumps(left, ensure_ascii=False))
+            shown = left if isinstance(left, str) else json.dumps(left, ensure_ascii=False)
+            table.add_row(name, str(row.original.get(name)), shown)
         lines = f"{len(row.original['line_items'])} line(s)"
         table.add_row("unit prices, line items", lines, "(dropped)")
         table.add_row(
