@@ -9,7 +9,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "SECURITY.md", ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
-CITED = re.compile(r"`((?:tests|gateway|adapters|keys|policies|examples|docs)/[\w./*-]+?)(?:::\w+)?`")
+CITED = re.compile(
+    r"`((?:tests|gateway|adapters|keys|policies|examples|docs)/[\w./*-]+?)(?:::\w+)?`"
+)
 
 
 @pytest.mark.parametrize("doc", DOCS, ids=lambda p: str(p.relative_to(ROOT)))
