@@ -9,6 +9,7 @@ from gateway.model.record import (
     Incoterm,
     LineItem,
     PaymentMethod,
+    RecordOrigin,
 )
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "Incoterm",
     "LineItem",
     "PaymentMethod",
+    "RecordOrigin",
     "from_minor",
     "minor_units",
     "normalise_declaration_number",

@@ -63,6 +63,14 @@ class PaymentMethod(StrEnum):
     OTHER = "OTHER"
 
 
+class RecordOrigin(StrEnum):
+    """Where the record's evidence of shipment comes from."""
+
+    ERP = "erp"  # the ERP feed alone (no customs source, or not reconciled)
+    RECONCILED = "erp+customs"  # an ERP invoice matched to its customs export declaration(s)
+    CUSTOMS = "customs"  # a cleared export the ERP feed never notified, attached from customs
+
+
 class Incoterm(StrEnum):
     """Incoterms 2020."""
 
@@ -138,6 +146,7 @@ class ExportRecord(BaseModel):
     hs_code: str = Field(min_length=4, max_length=12)
     description: LongText | None = None
     line_items: tuple[LineItem, ...] = Field(default=(), max_length=1000)
+    origin: RecordOrigin = RecordOrigin.ERP
 
     @field_validator("currency")
     @classmethod
@@ -221,6 +230,7 @@ class ExportRecord(BaseModel):
                 }
                 for li in self.line_items
             ],
+            "origin": self.origin.value,
         }
 
 
@@ -247,4 +257,5 @@ POLICY_FIELDS: tuple[str, ...] = (
     "hs_code",
     "description",
     "line_items",
+    "origin",
 )

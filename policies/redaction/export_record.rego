@@ -81,8 +81,9 @@ attach_fields := {
 	"hs_code": ["hs4"],
 }
 
-# Sent as they are when the record has them.
-kept_when_present := ["tenor_days", "incoterms", "buyer.insurer_code"]
+# Sent as they are when the record has them. `origin` tells the insurer whether the shipment was
+# notified by the ERP, matched to its customs declaration, or attached from customs alone.
+kept_when_present := ["tenor_days", "incoterms", "buyer.insurer_code", "origin"]
 
 # The entrypoint: one decision per input record, keyed by its index as a string.
 decisions := {key: d |

@@ -53,6 +53,12 @@ expected_fields := {
 	"incoterms": ["keep"],
 }
 
+test_success_customs_origin_is_disclosed if {
+	d := export_record.decision(object.union(record, {"origin": "customs"}))
+	d.outcome == "attach"
+	d.fields.origin == ["keep"]
+}
+
 test_success_attach_names_exactly_the_allowlisted_fields if {
 	export_record.decision(record) == {"outcome": "attach", "fields": expected_fields}
 }

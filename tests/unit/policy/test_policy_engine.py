@@ -27,6 +27,7 @@ EXPECTED_FIELDS = {
     "hs_code": ("hs4",),
     "tenor_days": ("keep",),
     "incoterms": ("keep",),
+    "origin": ("keep",),
 }
 
 
