@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from gateway.account import SyncResult
     from gateway.crypto import (
         PaillierPrivateKey,
         PaillierPublicKey,
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
     from gateway.ingest import ColumnMapping, Quarantined
     from gateway.limits import Limits
     from gateway.model import Buyer, ExportRecord, LineItem
-    from gateway.pipeline import Pipeline, PreviewRow, Runtime, SyncResult
+    from gateway.pipeline import Pipeline, PreviewRow, Runtime
     from gateway.policy import Decision, PolicyBundle, RegoEngine
     from gateway.runtime import build_runtime
     from gateway.settings import Settings, get_settings, load_settings
@@ -88,7 +89,8 @@ _ORIGIN: dict[str, str] = {
     **dict.fromkeys(("ColumnMapping", "Quarantined"), "gateway.ingest"),
     "Limits": "gateway.limits",
     **dict.fromkeys(("Buyer", "ExportRecord", "LineItem"), "gateway.model"),
-    **dict.fromkeys(("Pipeline", "PreviewRow", "Runtime", "SyncResult"), "gateway.pipeline"),
+    **dict.fromkeys(("Pipeline", "PreviewRow", "Runtime"), "gateway.pipeline"),
+    "SyncResult": "gateway.account",
     **dict.fromkeys(("Decision", "PolicyBundle", "RegoEngine"), "gateway.policy"),
     "build_runtime": "gateway.runtime",
     **dict.fromkeys(("Settings", "get_settings", "load_settings"), "gateway.settings"),

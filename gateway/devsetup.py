@@ -121,9 +121,12 @@ def write_config(
     insurer: DevInsurer,
     sources: Sequence[tuple[str, Path] | tuple[str, Path, str]] = (),
     insurer_url: str | None = None,
+    customs: Sequence[tuple[str, Path, str]] = (),
+    receivables: Path | None = None,
 ) -> Path:
     """Write ``gateway.toml`` for these keys, this insurer and these CSV sources
-    (``(name, path)`` or ``(name, path, encoding)``, generic mapping)."""
+    (``(name, path)`` or ``(name, path, encoding)``, generic mapping), customs CSV sources
+    (``(name, path, mapping)``) and an open-items export for the continuing-export guard."""
     lines = [
         "# Export credit gateway configuration (see README: Configuration reference).",
         f"exporter_id = {_q(exporter_id)}",
@@ -142,12 +145,29 @@ def write_config(
         "",
         "[policy]",
         'engine = "embedded"',
-        "# path = \"policies\"  # a directory of .rego files; unset = the built-in default policy",
+        '# path = "policies"  # a directory of .rego files; unset = the built-in default policy',
     ]
     for name, path, *encoding in sources:
-        lines += ["", "[[sources]]", f"name = {_q(name)}", 'kind = "csv"', f"path = {_q(path)}",
-                  'mapping = "generic"', f"encoding = {_q(encoding[0] if encoding else 'auto')}"]
+        lines += [
+            "",
+            "[[sources]]",
+            f"name = {_q(name)}",
+            'kind = "csv"',
+            f"path = {_q(path)}",
+            'mapping = "generic"',
+            f"encoding = {_q(encoding[0] if encoding else 'auto')}",
+        ]
+    for name, path, mapping in customs:
+        lines += [
+            "",
+            "[[customs]]",
+            f"name = {_q(name)}",
+            'kind = "csv"',
+            f"path = {_q(path)}",
+            f"mapping = {_q(mapping)}",
+        ]
+    if receivables is not None:
+        lines += ["", "[receivables]", f"path = {_q(receivables)}", "overdue_days = 30"]
     config = directory / "gateway.toml"
     config.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return config
-

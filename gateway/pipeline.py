@@ -10,20 +10,35 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Protocol
 
+from gateway.account import ReconcileSummary, SourceAccount, SyncResult
 from gateway.aggregate import AggregationError, Aggregator, bucket_key
 from gateway.canonical import canonical_json, sha256_hex
 from gateway.crypto import PaillierPublicKey, PseudonymKey, SigningKey, encrypt_bucket_totals
+from gateway.deadlines import BusinessCalendar, DeadlineState, Rule, assess
 from gateway.errors import AccountingError, DeliveryError, VerificationError
+from gateway.guard import GuardWarning, Receivable, continuing_export_warnings
+from gateway.guard import buyer_key as guard_buyer_key
 from gateway.ingest import Quarantined
+from gateway.ingest.customs import DeclarationStatus, apply_statuses
 from gateway.limits import Limits
-from gateway.model import ExportRecord
+from gateway.model import ExportDeclaration, ExportRecord, RecordOrigin
 from gateway.policy.decision import Decision, Outcome
 from gateway.policy.engine import PolicyEngine
+from gateway.reconcile import (
+    NOT_SHIPPED,
+    STALE,
+    Match,
+    MatchKind,
+    ReconcileConfig,
+    enrich,
+    reconcile,
+    record_from_declaration,
+)
 from gateway.sign import sign_submission
 from gateway.store import Store
 from gateway.transform import OperatorError, OperatorSet, transform
@@ -36,6 +51,17 @@ class InsurerSink(Protocol):
     """What delivery needs from an insurer client (adapters.insurer.client.InsurerClient)."""
 
     def submit(self, submission_id: str, jws: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class ReconcileSetup:
+    """Reconciliation settings, the notification deadline rule and the guard threshold."""
+
+    config: ReconcileConfig
+    rule: Rule
+    calendar: BusinessCalendar
+    warn_business_days: int = 2
+    overdue_days: int = 30
 
 
 @dataclass(frozen=True)
@@ -52,54 +78,7 @@ class Runtime:
     paillier_public_key: PaillierPublicKey
     receipt_jwks: Mapping[str, Any]
     limits: Limits = field(default_factory=Limits)
-
-
-@dataclass
-class SourceAccount:
-    """Per-source account: read = attached + withheld + quarantined + pending."""
-
-    read: int = 0
-    attached: int = 0
-    withheld: Counter[str] = field(default_factory=Counter)
-    quarantined: int = 0
-    pending: int = 0
-
-    def balanced(self) -> bool:
-        accounted = self.attached + sum(self.withheld.values()) + self.quarantined + self.pending
-        return self.read == accounted
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "read": self.read,
-            "attached": self.attached,
-            "withheld": dict(sorted(self.withheld.items())),
-            "quarantined": self.quarantined,
-            "pending": self.pending,
-        }
-
-
-@dataclass
-class SyncResult:
-    """What one pass produced: accounts per source, submissions written, delivery outcome."""
-
-    run_id: str
-    sources: dict[str, SourceAccount]
-    submissions: list[str] = field(default_factory=list)
-    already_submitted: list[str] = field(default_factory=list)
-    buckets: int = 0
-    suppressed_records: int = 0
-    delivered: int = 0
-    failed: dict[str, str] = field(default_factory=dict)
-
-    def totals(self) -> SourceAccount:
-        total = SourceAccount()
-        for acc in self.sources.values():
-            total.read += acc.read
-            total.attached += acc.attached
-            total.withheld.update(acc.withheld)
-            total.quarantined += acc.quarantined
-            total.pending += acc.pending
-        return total
+    reconcile: ReconcileSetup | None = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +93,22 @@ class PreviewRow:
 
 
 Progress = Callable[[str, int], None]
+#: Which source accounts one record stands for: (account, how many of that source's items).
+Attribution = tuple[tuple[SourceAccount, int], ...]
+CustomsItem = ExportDeclaration | DeclarationStatus | Quarantined
+GUARD_FIELD = "guard.max_days_overdue"
+
+
+def _book(attribution: Attribution, outcome: str, reason: str | None = None) -> None:
+    for account, n in attribution:
+        if outcome == "attached":
+            account.attached += n
+        elif outcome == "withheld":
+            account.withheld[reason or "policy.undefined"] += n
+        elif outcome == "quarantined":
+            account.quarantined += n
+        else:
+            account.pending += n
 
 
 def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -147,8 +142,12 @@ class Pipeline:
         self._dims = tuple(settings.bucket)
 
     # -- decision + transform, shared by sync and preview ------------------------------------
-    def _decide(self, records: Sequence[ExportRecord]) -> list[tuple[dict[str, Any], Decision]]:
+    def _decide(
+        self, records: Sequence[ExportRecord], extra: Mapping[str, dict[str, Any]] | None = None
+    ) -> list[tuple[dict[str, Any], Decision]]:
         inputs = [r.policy_input() for r in records]
+        for inp in inputs if extra else ():
+            inp.update(extra.get(inp["source_ref"], {}))  # type: ignore[union-attr]
         decisions = self._rt.engine.decide(inputs)
         if len(decisions) != len(inputs):
             # A broken engine must not shift decisions onto the wrong records: withhold all.
@@ -170,61 +169,115 @@ class Pipeline:
         return rows
 
     # -- sync ----------------------------------------------------------------------------------
-    def process(self, sources: Mapping[str, Iterable[ExportRecord | Quarantined]]) -> SyncResult:
-        """Ingest every source to the end and write the resulting submissions to the outbox."""
+    def process(
+        self,
+        sources: Mapping[str, Iterable[ExportRecord | Quarantined]],
+        customs: Mapping[str, Iterable[CustomsItem]] | None = None,
+        receivables: Iterable[Receivable | Quarantined] = (),
+        *,
+        as_of: date | None = None,
+    ) -> SyncResult:
+        """Ingest every source to the end and write the resulting submissions to the outbox.
+
+        With customs sources (and a reconcile setup) the ERP records are first reconciled with
+        the declarations: matched and customs-only shipments are attached, ERP-only ones stay
+        pending and conflicts are withheld for review.
+        """
         run_id = "run_" + uuid.uuid4().hex
         result = SyncResult(run_id=run_id, sources={})
-        self._store.begin_run(run_id, sorted(sources))
-        aggregator = Aggregator(self._k)
-        pending: list[dict[str, Any]] = []
-        sequence = 0
-        for name, items in sources.items():
-            account = result.sources.setdefault(name, SourceAccount())
-            for batch in _batches(items, self._rt.limits.policy_batch_size):
-                records = self._account_batch(run_id, name, batch, account)
-                for original, decision in self._decide(records) if records else []:
-                    attachment = self._apply(run_id, original, decision, account, aggregator)
-                    if attachment is not None:
-                        pending.append(attachment)
-                while len(pending) >= self._rt.limits.max_attachments_per_submission:
-                    chunk = pending[: self._rt.limits.max_attachments_per_submission]
-                    del pending[: len(chunk)]
-                    self._emit(result, chunk, None, sequence, final=False)
-                    sequence += 1
-                if self._progress:
-                    self._progress(name, len(batch))
-        aggregate = aggregator.finish()
-        self._emit(result, pending, aggregate, sequence, final=True)
-        result.buckets = len(aggregate.buckets)
-        result.suppressed_records = aggregate.suppressed_records
+        self._store.begin_run(run_id, sorted([*sources, *(customs or {})]))
+        if customs is None or self._rt.reconcile is None:
+            stream: Iterable[tuple[ExportRecord, Attribution]] = self._stream(
+                run_id, sources, result
+            )
+            extra: dict[str, dict[str, Any]] = {}
+        else:
+            summary, attachable, extra = self._reconciled(
+                run_id, sources, customs, receivables, result, as_of or date.today(), write=True
+            )
+            result.reconciliation = summary
+            stream = attachable
+        self._attach(result, stream, extra)
         self._check_account(result)
         self._store.finish_run(run_id, {n: a.as_dict() for n, a in result.sources.items()})
         return result
 
-    def _account_batch(
+    def reconcile_only(
         self,
-        run_id: str,
-        name: str,
-        batch: list[ExportRecord | Quarantined],
-        account: SourceAccount,
-    ) -> list[ExportRecord]:
-        account.read += len(batch)
-        bad = [item for item in batch if isinstance(item, Quarantined)]
-        if bad:
-            self._store.add_quarantine(run_id, bad)
-            account.quarantined += len(bad)
-        return [item for item in batch if isinstance(item, ExportRecord)]
+        sources: Mapping[str, Iterable[ExportRecord | Quarantined]],
+        customs: Mapping[str, Iterable[CustomsItem]],
+        receivables: Iterable[Receivable | Quarantined] = (),
+        *,
+        as_of: date,
+    ) -> ReconcileSummary:
+        """Reconcile, check deadlines and the guard, and write nothing (``gateway reconcile``)."""
+        result = SyncResult(run_id="", sources={})
+        summary, _, _ = self._reconciled(
+            "", sources, customs, receivables, result, as_of, write=False
+        )
+        return summary
+
+    def _read(
+        self, run_id: str, name: str, items: Iterable[Any], result: SyncResult, *, write: bool
+    ) -> Iterator[tuple[Any, SourceAccount]]:
+        """Every good item of one source with its account; bad ones are quarantined."""
+        account = result.sources.setdefault(name, SourceAccount())
+        for batch in _batches(items, self._rt.limits.policy_batch_size):
+            account.read += len(batch)
+            bad = [item for item in batch if isinstance(item, Quarantined)]
+            if bad:
+                if write:
+                    self._store.add_quarantine(run_id, bad)
+                account.quarantined += len(bad)
+            for item in batch:
+                if not isinstance(item, Quarantined):
+                    yield item, account
+            if self._progress:
+                self._progress(name, len(batch))
+
+    def _stream(
+        self, run_id: str, sources: Mapping[str, Iterable[Any]], result: SyncResult
+    ) -> Iterator[tuple[ExportRecord, Attribution]]:
+        for name, items in sources.items():
+            for record, account in self._read(run_id, name, items, result, write=True):
+                yield record, ((account, 1),)
+
+    def _attach(
+        self,
+        result: SyncResult,
+        stream: Iterable[tuple[ExportRecord, Attribution]],
+        extra: Mapping[str, dict[str, Any]],
+    ) -> None:
+        """Policy, transform and aggregation over ``stream``; chunks go to the outbox."""
+        aggregator = Aggregator(self._k)
+        pending: list[dict[str, Any]] = []
+        limit = self._rt.limits.max_attachments_per_submission
+        sequence = 0
+        for batch in _batches(stream, self._rt.limits.policy_batch_size):
+            decided = self._decide([record for record, _ in batch], extra)
+            for (original, decision), (_, attribution) in zip(decided, batch, strict=True):
+                attachment = self._apply(result.run_id, original, decision, attribution, aggregator)
+                if attachment is not None:
+                    pending.append(attachment)
+            while len(pending) >= limit:
+                chunk, pending = pending[:limit], pending[limit:]
+                self._emit(result, chunk, None, sequence, final=False)
+                sequence += 1
+        aggregate = aggregator.finish()
+        self._emit(result, pending, aggregate, sequence, final=True)
+        result.buckets = len(aggregate.buckets)
+        result.suppressed_records = aggregate.suppressed_records
 
     def _apply(
         self,
         run_id: str,
         original: dict[str, Any],
         decision: Decision,
-        account: SourceAccount,
+        attribution: Attribution,
         aggregator: Aggregator,
     ) -> dict[str, Any] | None:
         if decision.outcome is Outcome.WITHHOLD:
-            account.withheld[decision.reason or "policy.undefined"] += 1
+            _book(attribution, "withheld", decision.reason)
             return None
         if decision.outcome is Outcome.QUARANTINE:
             source, _, row = str(original["source_ref"]).rpartition(":")
@@ -232,21 +285,211 @@ class Pipeline:
                 run_id,
                 [Quarantined(source, int(row or 0), "<policy>", decision.reason or "policy", {})],
             )
-            account.quarantined += 1
+            _book(attribution, "quarantined")
             return None
         try:
             out = transform(original, decision, self._rt.operators)
             key = bucket_key(out.attachment, self._dims) if out.exposure_minor is not None else None
-        except OperatorError as exc:
-            account.withheld[exc.reason_code] += 1
-            return None
-        except AggregationError as exc:
-            account.withheld[exc.reason_code] += 1
+        except (OperatorError, AggregationError) as exc:
+            _book(attribution, "withheld", exc.reason_code)
             return None
         if key is not None and out.exposure_minor is not None:
             aggregator.add(key, out.exposure_minor)
-        account.attached += 1
+        _book(attribution, "attached")
         return out.attachment
+
+    # -- reconciliation ------------------------------------------------------------------------
+    def _reconciled(
+        self,
+        run_id: str,
+        sources: Mapping[str, Iterable[Any]],
+        customs: Mapping[str, Iterable[CustomsItem]],
+        receivables: Iterable[Receivable | Quarantined],
+        result: SyncResult,
+        as_of: date,
+        *,
+        write: bool,
+    ) -> tuple[ReconcileSummary, list[tuple[ExportRecord, Attribution]], dict[str, dict[str, Any]]]:
+        setup = self._rt.reconcile
+        assert setup is not None
+        erp_accounts: dict[int, SourceAccount] = {}
+        erp: list[ExportRecord] = []
+        for name, items in sources.items():
+            for record, account in self._read(run_id, name, items, result, write=write):
+                erp.append(record)
+                erp_accounts[id(record)] = account
+        declarations, decl_accounts = self._declarations(run_id, customs, result, write=write)
+        summary = ReconcileSummary(as_of=as_of)
+        attachable: list[tuple[ExportRecord, Attribution]] = []
+        held: list[tuple[str, date]] = []
+        outcome = reconcile(erp, declarations, setup.config, as_of=as_of)
+        for match in outcome:
+            decls: Attribution = tuple((decl_accounts[d.source_ref], 1) for d in match.declarations)
+            self._route(match, decls, erp_accounts, setup, summary, attachable, held)
+        summary.counts = {kind.value: 0 for kind in MatchKind} | outcome.counts()
+        summary.counts["matched"] = sum(
+            1 for m in outcome if m.kind is MatchKind.MATCHED and NOT_SHIPPED not in m.flags
+        )
+        summary.counts["auto_attached"] = len(summary.auto_attached)
+        summary.counts["not_shipped"] = sum(1 for p in summary.pending if p["not_shipped"])
+        summary.counts["stale"] = sum(1 for p in summary.pending if p["stale"])
+        self._deadlines(setup, summary, held, as_of)
+        extra = self._guard(setup, summary, attachable, receivables, run_id, write=write)
+        return summary, attachable, extra
+
+    def _declarations(
+        self,
+        run_id: str,
+        customs: Mapping[str, Iterable[CustomsItem]],
+        result: SyncResult,
+        *,
+        write: bool,
+    ) -> tuple[list[ExportDeclaration], dict[str, SourceAccount]]:
+        declarations: list[ExportDeclaration] = []
+        statuses: list[DeclarationStatus] = []
+        accounts: dict[str, SourceAccount] = {}
+        for name, items in customs.items():
+            for item, account in self._read(run_id, name, items, result, write=write):
+                if isinstance(item, DeclarationStatus):
+                    statuses.append(item)
+                    account.read -= 1  # a status refreshes a declaration; it is not a shipment
+                else:
+                    declarations.append(item)
+                    accounts[item.source_ref] = account
+        if statuses:
+            declarations = list(apply_statuses(declarations, statuses))
+        return declarations, accounts
+
+    def _route(
+        self,
+        match: Match,
+        decls: Attribution,
+        erp_accounts: Mapping[int, SourceAccount],
+        setup: ReconcileSetup,
+        summary: ReconcileSummary,
+        attachable: list[tuple[ExportRecord, Attribution]],
+        held: list[tuple[str, date]],
+    ) -> None:
+        erp_refs = [r.source_ref for r in match.erp]
+        numbers = [d.declaration_number for d in match.declarations]
+        if match.kind is MatchKind.MATCHED and NOT_SHIPPED not in match.flags:
+            for i, record in enumerate(match.erp):
+                enriched = enrich(record, match.declarations)
+                enriched = enriched.model_copy(update={"origin": RecordOrigin.RECONCILED})
+                attachable.append(
+                    (enriched, ((erp_accounts[id(record)], 1), *(decls if i == 0 else ())))
+                )
+        elif match.kind is MatchKind.CUSTOMS_ONLY and NOT_SHIPPED not in match.flags:
+            for decl, share in zip(match.declarations, decls, strict=True):
+                record = record_from_declaration(decl, setup.config)
+                attachable.append(
+                    (record.model_copy(update={"origin": RecordOrigin.CUSTOMS}), (share,))
+                )
+                summary.auto_attached.append(
+                    {
+                        "declaration_number": decl.declaration_number,
+                        "source_ref": decl.source_ref,
+                        "shipment_date": decl.shipment_date.isoformat(),
+                        "detail": match.detail,
+                    }
+                )
+        elif match.kind is MatchKind.CONFLICT:
+            attribution = tuple((erp_accounts[id(r)], 1) for r in match.erp) + decls
+            _book(attribution, "withheld", match.reason)
+            summary.conflicts.append(
+                {
+                    "reason": match.reason,
+                    "erp": erp_refs,
+                    "declarations": numbers,
+                    "flags": sorted(match.flags),
+                    "detail": match.detail,
+                }
+            )
+            held.extend((ref, _shipped(match)) for ref in erp_refs or numbers)
+        else:  # ERP-only (not yet cleared), or declared but not shipped yet: pending
+            attribution = tuple((erp_accounts[id(r)], 1) for r in match.erp) + decls
+            _book(attribution, "pending")
+            summary.pending.append(
+                {
+                    "erp": erp_refs,
+                    "declarations": numbers,
+                    "shipment_date": _shipped(match).isoformat(),
+                    "stale": STALE in match.flags,
+                    "not_shipped": NOT_SHIPPED in match.flags,
+                    "detail": match.detail,
+                }
+            )
+            held.extend((ref, _shipped(match)) for ref in erp_refs or numbers)
+
+    def _deadlines(
+        self,
+        setup: ReconcileSetup,
+        summary: ReconcileSummary,
+        held: Sequence[tuple[str, date]],
+        as_of: date,
+    ) -> None:
+        """The notification clock of every shipment held back (pending, not shipped, conflict):
+        those are the ones that can still miss their deadline. Records attached in this run are
+        being notified now."""
+        items = [(ref, shipped, None) for ref, shipped in held]
+        statuses = assess(
+            items,
+            setup.rule,
+            setup.calendar,
+            as_of=as_of,
+            warn_business_days=setup.warn_business_days,
+        )
+        flagged = [s for s in statuses if s.state in (DeadlineState.AT_RISK, DeadlineState.MISSED)]
+        summary.deadlines = [
+            {
+                "ref": s.ref,
+                "shipment_date": s.shipment_date.isoformat(),
+                "deadline": s.deadline.isoformat(),
+                "state": s.state.value,
+                "business_days_left": s.business_days_left,
+            }
+            for s in flagged
+        ]
+        states = [s.state for s in flagged]
+        summary.counts["deadline_at_risk"] = states.count(DeadlineState.AT_RISK)
+        summary.counts["deadline_missed"] = states.count(DeadlineState.MISSED)
+
+    def _guard(
+        self,
+        setup: ReconcileSetup,
+        summary: ReconcileSummary,
+        attachable: Sequence[tuple[ExportRecord, Attribution]],
+        receivables: Iterable[Receivable | Quarantined],
+        run_id: str,
+        *,
+        write: bool,
+    ) -> dict[str, dict[str, Any]]:
+        """Continuing-export warnings; the policy input gets the days overdue, and decides."""
+        good: list[Receivable] = []
+        bad: list[Quarantined] = []
+        for item in receivables:
+            (bad if isinstance(item, Quarantined) else good).append(item)  # type: ignore[arg-type]
+        if bad and write:
+            self._store.add_quarantine(run_id, bad)
+        summary.counts["receivables_quarantined"] = len(bad)
+        shipments = [
+            (r.source_ref, guard_buyer_key(r.buyer.name, r.buyer.insurer_code), r.shipment_date)
+            for r, _ in attachable
+        ]
+        warnings: list[GuardWarning] = continuing_export_warnings(
+            shipments, good, overdue_days=setup.overdue_days
+        )
+        summary.guard = [
+            {
+                "ref": w.ref,
+                "shipment_date": w.shipment_date.isoformat(),
+                "overdue_invoices": list(w.overdue_invoices),
+                "max_days_overdue": w.max_days_overdue,
+            }
+            for w in warnings
+        ]
+        summary.counts["continuing_export_warnings"] = len(warnings)
+        return {w.ref: {GUARD_FIELD: w.max_days_overdue} for w in warnings}
 
     def _submission_id(self, content: Mapping[str, Any]) -> str:
         """Deterministic for the same disclosure, opaque to the insurer (keyed, not a bare hash,
@@ -355,3 +598,8 @@ class Pipeline:
         if result is not None:
             result.delivered, result.failed = delivered, failed
         return delivered, failed
+
+
+def _shipped(match: Match) -> date:
+    dates = [r.shipment_date for r in match.erp] + [d.shipment_date for d in match.declarations]
+    return min(dates)

@@ -13,25 +13,39 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from gateway.adapters.customs import (
+    CustomsCsvSource,
+    CustomsJsonSource,
+    UnipassXmlSource,
+    builtin_customs_mapping,
+    customs_mapping_from_file,
+    customs_mapping_names,
+)
 from gateway.adapters.erp import CsvSource, JsonLinesSource, SqlSource
 from gateway.adapters.erp.mapping_file import (
     builtin_mapping,
     builtin_mapping_names,
     from_mapping_file,
 )
+from gateway.adapters.erp.receivables import (
+    ReceivablesCsvSource,
+    builtin_receivables_mapping,
+    receivables_mapping_from_file,
+)
 from gateway.adapters.insurer.client import InsurerClient, make_http_client
 from gateway.adapters.policy_files import builtin_policy, load_policy_dir
 from gateway.errors import ConfigError
-from gateway.ingest import ColumnMapping, SourceItem
+from gateway.guard import Receivable
+from gateway.ingest import ColumnMapping, Quarantined, SourceItem
 from gateway.keys import (
     load_paillier_public_key_file,
     load_pseudonym_key_file,
     load_signing_key_file,
 )
-from gateway.pipeline import Runtime
+from gateway.pipeline import CustomsItem, ReconcileSetup, Runtime
 from gateway.policy.bundle import PolicyBundle
 from gateway.policy.engine import RegoEngine
-from gateway.settings import Settings, SourceSettings
+from gateway.settings import CustomsSourceSettings, Settings, SourceSettings
 from gateway.store import SqliteStore
 from gateway.transform import OperatorContext, build_operators
 
@@ -68,6 +82,22 @@ def build_runtime(settings: Settings) -> Runtime:
         ),
         receipt_jwks=receipt_jwks,
         limits=settings.limits,
+        reconcile=reconcile_setup(settings),
+    )
+
+
+def reconcile_setup(settings: Settings) -> ReconcileSetup | None:
+    """The reconciliation setup when a customs source is configured; the calendar must cover the
+    years it will be asked about, so it is built (and checked) here, at start-up."""
+    if not settings.customs:
+        return None
+    rule, calendar = settings.deadlines.build()
+    return ReconcileSetup(
+        config=settings.reconcile,
+        rule=rule,
+        calendar=calendar,
+        warn_business_days=settings.deadlines.warn_business_days,
+        overdue_days=settings.receivables.overdue_days if settings.receivables else 30,
     )
 
 
@@ -123,3 +153,39 @@ def insurer_client(settings: Settings) -> Iterator[InsurerClient]:
     """An HTTP client for the insurer's attachment API with the configured timeouts."""
     with make_http_client(settings.limits) as http:
         yield InsurerClient(settings.insurer.url, client=http)
+
+
+def open_customs(settings: Settings) -> dict[str, Iterable[CustomsItem]]:
+    """Every configured customs declaration source by name (empty when none is configured)."""
+    return {c.name: _customs_source(c, settings) for c in settings.customs}
+
+
+def _customs_source(source: CustomsSourceSettings, settings: Settings) -> Iterable[CustomsItem]:
+    if source.kind == "json":
+        return CustomsJsonSource(source.path, limits=settings.limits)
+    if source.kind == "unipass_xml":
+        return UnipassXmlSource(source.path)
+    if source.mapping in customs_mapping_names():
+        mapping = builtin_customs_mapping(source.mapping)
+    else:
+        mapping = customs_mapping_from_file(Path(source.mapping))
+    return CustomsCsvSource(
+        source.path,
+        mapping,
+        encoding=source.encoding,
+        delimiter=source.delimiter,
+        limits=settings.limits,
+    )
+
+
+def open_receivables(settings: Settings) -> Iterable[Receivable | Quarantined]:
+    """The ERP's open items for the continuing-export guard (empty when not configured)."""
+    rec = settings.receivables
+    if rec is None:
+        return ()
+    mapping = (
+        builtin_receivables_mapping()
+        if rec.mapping == "receivables"
+        else receivables_mapping_from_file(Path(rec.mapping))
+    )
+    return ReceivablesCsvSource(rec.path, mapping, rec.encoding, limits=settings.limits)

@@ -17,8 +17,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from gateway.deadlines import DeadlineSettings
 from gateway.errors import ConfigError
 from gateway.limits import Limits
+from gateway.reconcile import ReconcileConfig
 
 _ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 # Whole tokens only: "changeme.example" and "<your id>" are placeholders, "Mastodon" is not.
@@ -97,6 +99,26 @@ class SourceSettings(_Strict):
         return self
 
 
+class CustomsSourceSettings(_Strict):
+    """A customs export declaration source (broker CSV download, JSON, or UNI-PASS XML)."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,63}$")]
+    kind: Literal["csv", "json", "unipass_xml"]
+    path: Path
+    mapping: str = "customs_kr"
+    encoding: Literal["auto", "utf-8", "utf-8-sig", "cp949", "euc-kr"] = "auto"
+    delimiter: str | None = None
+
+
+class ReceivablesSettings(_Strict):
+    """The ERP's open-items export, for the continuing-export guard."""
+
+    path: Path
+    mapping: str = "receivables"
+    encoding: Literal["auto", "utf-8", "utf-8-sig", "cp949", "euc-kr"] = "auto"
+    overdue_days: int = Field(default=30, ge=1, le=365)
+
+
 class ServiceSettings(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(default=8700, ge=1, le=65535)
@@ -121,6 +143,10 @@ class Settings(BaseSettings):
     insurer: InsurerSettings
     policy: PolicySettings = PolicySettings()
     sources: tuple[SourceSettings, ...] = ()
+    customs: tuple[CustomsSourceSettings, ...] = ()
+    reconcile: ReconcileConfig = ReconcileConfig()
+    deadlines: DeadlineSettings = DeadlineSettings()
+    receivables: ReceivablesSettings | None = None
     service: ServiceSettings = ServiceSettings()
     limits: Limits = Limits()
 
@@ -155,6 +181,15 @@ def _resolve(data: dict[str, Any], base: Path) -> dict[str, Any]:
             return value if Path(value).is_absolute() else str(base / value)
         return value
 
+    def fix_source(source: Any) -> Any:
+        if not isinstance(source, dict):
+            return source
+        fixed = {k: fix(v) if k == "path" else v for k, v in source.items()}
+        mapping = fixed.get("mapping")
+        if isinstance(mapping, str) and mapping.endswith(".toml"):  # a mapping file, not a name
+            fixed["mapping"] = fix(mapping)
+        return fixed
+
     out = dict(data)
     if "data_dir" in out:
         out["data_dir"] = fix(out["data_dir"])
@@ -165,11 +200,11 @@ def _resolve(data: dict[str, Any], base: Path) -> dict[str, Any]:
     ):
         if isinstance(out.get(section), dict):
             out[section] = {k: fix(v) if k in names else v for k, v in out[section].items()}
-    if isinstance(out.get("sources"), list):
-        out["sources"] = [
-            {k: fix(v) if k == "path" else v for k, v in s.items()} if isinstance(s, dict) else s
-            for s in out["sources"]
-        ]
+    for section in ("sources", "customs"):
+        if isinstance(out.get(section), list):
+            out[section] = [fix_source(s) for s in out[section]]
+    if isinstance(out.get("receivables"), dict):
+        out["receivables"] = fix_source(out["receivables"])
     return out
 
 

@@ -17,11 +17,15 @@ import typer.main
 from pydantic import BaseModel
 
 from gateway.cli import app
+from gateway.deadlines import DeadlineSettings
 from gateway.limits import Limits
+from gateway.reconcile import ReconcileConfig
 from gateway.settings import (
+    CustomsSourceSettings,
     InsurerSettings,
     KeySettings,
     PolicySettings,
+    ReceivablesSettings,
     ServiceSettings,
     Settings,
     SourceSettings,
@@ -34,6 +38,10 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "insurer": InsurerSettings,
     "policy": PolicySettings,
     "sources": SourceSettings,
+    "customs": CustomsSourceSettings,
+    "reconcile": ReconcileConfig,
+    "deadlines": DeadlineSettings,
+    "receivables": ReceivablesSettings,
     "service": ServiceSettings,
     "limits": Limits,
 }

@@ -18,6 +18,7 @@ from gateway.ingest import ColumnMapping, load_mapping
 _PACKAGE: Final = "gateway.adapters.mappings"
 _NAME: Final = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _MAX_BYTES: Final = 1_048_576
+_OTHER: Final = ("customs_", "receivables")  # prefixes of shipped non-record mappings
 
 
 def _parse(data: bytes, origin: str) -> ColumnMapping:
@@ -44,9 +45,12 @@ def from_mapping_file(path: Path) -> ColumnMapping:
 
 
 def builtin_mapping_names() -> tuple[str, ...]:
-    """Names of the mappings shipped with the gateway, sorted."""
+    """Names of the ERP mappings shipped with the gateway, sorted (``customs_*`` files are
+    customs declaration mappings, see ``gateway.adapters.customs``; ``receivables*`` files are
+    receivables mappings, see ``gateway.adapters.erp.receivables``)."""
     files = resources.files(_PACKAGE).iterdir()
-    return tuple(sorted(f.name.removesuffix(".toml") for f in files if f.name.endswith(".toml")))
+    names = (f.name for f in files if f.name.endswith(".toml") and not f.name.startswith(_OTHER))
+    return tuple(sorted(name.removesuffix(".toml") for name in names))
 
 
 def builtin_mapping(name: str) -> ColumnMapping:

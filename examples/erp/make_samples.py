@@ -18,6 +18,7 @@ from gateway.examples.erp._generic import (
     sample_export_jsonl,
 )
 from gateway.examples.erp._malformed import malformed_export_csv
+from gateway.examples.erp._receivables import receivables_csv
 from gateway.examples.erp._sap import sap_billing_export_csv
 
 SAMPLES: Final[dict[str, Callable[[], bytes]]] = {
@@ -26,6 +27,7 @@ SAMPLES: Final[dict[str, Callable[[], bytes]]] = {
     "sap_billing_export.csv": sap_billing_export_csv,
     "sample_export.jsonl": sample_export_jsonl,
     "malformed_export.csv": malformed_export_csv,
+    "receivables.csv": receivables_csv,
 }
 
 

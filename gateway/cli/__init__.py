@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from gateway.cli import demo, init, serve, sync, verify
+from gateway.cli import demo, init, reconcile, serve, sync, verify
 
 app = typer.Typer(
     name="gateway",
@@ -19,6 +19,7 @@ app = typer.Typer(
 )
 app.command("init")(init.command)
 app.command("sync")(sync.command)
+app.command("reconcile")(reconcile.command)
 app.command("serve")(serve.command)
 app.command("demo")(demo.command)
 app.command("verify")(verify.command)

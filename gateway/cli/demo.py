@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from collections import Counter
 from dataclasses import dataclass
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,22 +23,33 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from gateway.account import SyncResult
 from gateway.cli._common import console, gateway_errors
 from gateway.cli.report import print_account
 from gateway.cli.sync import run_sync
 from gateway.crypto import generate_signing_key
 from gateway.devsetup import DevInsurer, start_dev_insurer, write_config
-from gateway.keys import generate_gateway_keys
+from gateway.keys import generate_gateway_keys, load_paillier_public_key_file
 from gateway.model import ExportRecord, from_minor
-from gateway.pipeline import Pipeline, SyncResult
+from gateway.pipeline import Pipeline
 from gateway.runtime import build_runtime, open_source, open_store
 from gateway.settings import load_settings
-from gateway.verify import verify_receipt
+from gateway.verify import verify_receipt, verify_submission
 
 SAMPLE = "sample_export.csv"
 MALFORMED = "malformed_export.csv"
+CUSTOMS = "declarations.csv"
+RECEIVABLES = "receivables.csv"
+#: The demo's "today": two weeks after the sample's last shipment, so the notification clock of
+#: the shipment customs has not cleared yet is close to running out.
+DEMO_AS_OF = date(2026, 3, 12)
 SHOWN_FIELDS = (
-    "buyer.name", "buyer.country", "invoice_number", "amount", "hs_code", "payment_method",
+    "buyer.name",
+    "buyer.country",
+    "invoice_number",
+    "amount",
+    "hs_code",
+    "payment_method",
     "maturity_date",
 )
 
@@ -51,16 +64,21 @@ class DemoResult:
     receipts: list[dict[str, Any]]
 
 
-def _copy_samples(target: Path) -> tuple[Path, Path]:
+def _copy_samples(target: Path) -> dict[str, Path]:
     target.mkdir(parents=True, exist_ok=True)
-    root = resources.files("gateway.examples").joinpath("erp")
-    out = []
-    for name in (SAMPLE, MALFORMED):
+    examples = resources.files("gateway.examples")
+    out = {}
+    for folder, name in (
+        ("erp", SAMPLE),
+        ("erp", MALFORMED),
+        ("customs", CUSTOMS),
+        ("erp", RECEIVABLES),
+    ):
         dest = target / name
-        with resources.as_file(root.joinpath(name)) as src:
+        with resources.as_file(examples.joinpath(folder, name)) as src:
             shutil.copyfile(src, dest)
-        out.append(dest)
-    return out[0], out[1]
+        out[name] = dest
+    return out
 
 
 def _side_by_side(out: Console, config: Path, sample: Path, count: int) -> None:
@@ -95,30 +113,43 @@ def run_demo(
     workdir: Path, out: Console, *, paillier_bits: int = 3072, show: int = 3
 ) -> DemoResult:
     """Run the demo in ``workdir``; returns what happened so tests can check it."""
-    sample, malformed = _copy_samples(workdir / "exports")
+    files = _copy_samples(workdir / "exports")
+    sample = files[SAMPLE]
     keys = generate_gateway_keys(workdir / "keys", "demo-exporter")
-    out.print(f"[bold]1. Keys[/] generated in {workdir}: Ed25519 signing key (kid {keys.kid}), "
-              "pseudonymisation key; the insurer's Paillier key pair "
-              f"({paillier_bits} bits) stays with the insurer.")
+    out.print(
+        f"[bold]1. Keys[/] generated in {workdir}: Ed25519 signing key (kid {keys.kid}), "
+        "pseudonymisation key; the insurer's Paillier key pair "
+        f"({paillier_bits} bits) stays with the insurer."
+    )
     insurer: DevInsurer = start_dev_insurer(
-        workdir / "insurer", gateway_jwks=keys.jwks, exporter_id="demo-exporter",
-        paillier_bits=paillier_bits, receipt_key=generate_signing_key(),
+        workdir / "insurer",
+        gateway_jwks=keys.jwks,
+        exporter_id="demo-exporter",
+        paillier_bits=paillier_bits,
+        receipt_key=generate_signing_key(),
     )
     try:
         out.print(f"[bold]2. Reference insurer[/] listening on {insurer.base_url}")
         config = write_config(
-            workdir, exporter_id="demo-exporter", keys=keys, insurer=insurer,
-            sources=[("erp", sample), ("erp-malformed", malformed, "cp949")],
+            workdir,
+            exporter_id="demo-exporter",
+            keys=keys,
+            insurer=insurer,
+            sources=[("erp", sample), ("erp-malformed", files[MALFORMED], "cp949")],
+            customs=[("customs", files[CUSTOMS], "customs_en")],
+            receivables=files[RECEIVABLES],
         )
         out.print("[bold]3. What the default policy lets leave, for a few records[/]")
         _side_by_side(out, config, sample, show)
         out.print(
-            "[bold]4. Sync[/]: ingest → policy → transform → aggregate + encrypt → sign → deliver"
+            f"[bold]4. Sync[/] as of {DEMO_AS_OF}: ingest → reconcile with customs → policy → "
+            "transform → aggregate + encrypt → sign → deliver"
         )
-        result = run_sync(load_settings(config), show_progress=False)
+        result = run_sync(load_settings(config), show_progress=False, as_of=DEMO_AS_OF)
         print_account(out, result)
         _show_quarantine(out, config)
         receipts = _show_receipts(out, config, insurer)
+        _show_origins(out, config, keys.jwks, insurer)
         exposure = _show_exposure(out, insurer)
         return DemoResult(workdir, result, exposure, receipts)
     finally:
@@ -159,6 +190,20 @@ def _show_receipts(out: Console, config: Path, insurer: DevInsurer) -> list[dict
     return shown
 
 
+def _show_origins(out: Console, config: Path, jwks: Path, insurer: DevInsurer) -> None:
+    """What the insurer was told about where each attached shipment's evidence comes from."""
+    settings = load_settings(config)
+    jwks_doc = json.loads(jwks.read_text(encoding="utf-8"))
+    paillier = load_paillier_public_key_file(insurer.paillier_public_key, None)
+    origins: Counter[str] = Counter()
+    with open_store(settings) as store:
+        for sub in store.list_submissions(limit=100, offset=0):
+            payload = verify_submission(sub.jws, jwks_doc, paillier).payload
+            origins.update(str(a.get("origin", "erp")) for a in payload.attachments)
+    shown = ", ".join(f"{n} {origin}" for origin, n in sorted(origins.items()))
+    out.print(f"   attachments by origin, as the insurer received them: {shown}")
+
+
 def _show_exposure(out: Console, insurer: DevInsurer) -> list[dict[str, Any]]:
     exposure: list[dict[str, Any]] = httpx.get(f"{insurer.base_url}/v1/exposure", timeout=10).json()
     table = Table(title="6. The insurer decrypts only bucket totals", title_justify="left")
@@ -168,8 +213,14 @@ def _show_exposure(out: Console, insurer: DevInsurer) -> list[dict[str, Any]]:
     for b in exposure:
         key = b["key"]
         total = from_minor(int(b["total_minor"]), b["currency"])
-        table.add_row(key["buyer"], key["country"], key["currency"], key["maturity_month"],
-                      str(b["records"]), f"{total:,}")
+        table.add_row(
+            key["buyer"],
+            key["country"],
+            key["currency"],
+            key["maturity_month"],
+            str(b["records"]),
+            f"{total:,}",
+        )
     out.print(table)
     return exposure
 

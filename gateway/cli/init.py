@@ -51,8 +51,12 @@ def command(
         with resources.as_file(shipped) as src:
             shutil.copyfile(src, sample)
         config = write_config(
-            directory, exporter_id=exporter_id, keys=keys, insurer=insurer,
-            sources=[("erp", sample)], insurer_url=insurer_url,
+            directory,
+            exporter_id=exporter_id,
+            keys=keys,
+            insurer=insurer,
+            sources=[("erp", sample)],
+            insurer_url=insurer_url,
         )
     console.print(f"wrote {config}")
     console.print(f"  gateway signing key kid {keys.kid} (public keys: {keys.jwks})")

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from gateway.pipeline import SyncResult
+from gateway.account import ReconcileSummary, SyncResult
 
 
 def account_table(result: SyncResult) -> Table:
@@ -31,7 +31,69 @@ def account_table(result: SyncResult) -> Table:
     return table
 
 
+def reconcile_table(summary: ReconcileSummary) -> Table:
+    """matched / auto-attached from customs / pending / conflicting / deadline at risk."""
+    c = summary.counts
+    table = Table(title=f"Reconciliation with customs as of {summary.as_of.isoformat()}")
+    table.add_column("outcome")
+    table.add_column("count", justify="right")
+    table.add_column("what it means")
+    rows = [
+        ("matched", c.get("matched", 0), "ERP invoice and export declaration agree; attached"),
+        (
+            "auto-attached from customs",
+            c.get("auto_attached", 0),
+            "cleared exports the ERP feed never notified; attached, origin customs",
+        ),
+        ("pending", c.get("erp_only", 0), f"notified, not cleared yet ({c.get('stale', 0)} stale)"),
+        ("not shipped", c.get("not_shipped", 0), "declared but not loaded yet; pending"),
+        ("conflicting", c.get("conflict", 0), "held for review, not attached"),
+        ("deadline at risk", c.get("deadline_at_risk", 0), "not notified and the deadline is near"),
+        ("deadline missed", c.get("deadline_missed", 0), "the notification deadline has passed"),
+        (
+            "continuing-export warnings",
+            c.get("continuing_export_warnings", 0),
+            "shipment to a buyer with an invoice overdue beyond the limit (local only)",
+        ),
+    ]
+    for name, count, meaning in rows:
+        style = (
+            "bold red"
+            if count and name in ("conflicting", "deadline at risk", "deadline missed")
+            else None
+        )
+        table.add_row(name, str(count), meaning, style=style)
+    return table
+
+
+def print_reconciliation(console: Console, summary: ReconcileSummary) -> None:
+    console.print(reconcile_table(summary))
+    for item in summary.auto_attached:
+        console.print(
+            f"  [green]auto-attached[/] declaration {item['declaration_number']} "
+            f"({escape(item['source_ref'])}), shipped {item['shipment_date']}: no ERP invoice"
+        )
+    for item in summary.conflicts:
+        refs = ", ".join([*item["erp"], *item["declarations"]])
+        console.print(f"  [red]conflict[/] {item['reason']}: {escape(refs)}")
+    for item in summary.deadlines:
+        console.print(
+            f"  [yellow]deadline {item['state']}[/] {escape(item['ref'])}: shipped "
+            f"{item['shipment_date']}, deadline {item['deadline']} "
+            f"({item['business_days_left']} business days left)"
+        )
+    for item in summary.guard:
+        overdue = len(item["overdue_invoices"])
+        console.print(
+            f"  [yellow]continuing export[/] {escape(item['ref'])} shipped "
+            f"{item['shipment_date']}: {overdue} invoice(s) up to "
+            f"{item['max_days_overdue']} days overdue"
+        )
+
+
 def print_account(console: Console, result: SyncResult) -> None:
+    if result.reconciliation is not None:
+        print_reconciliation(console, result.reconciliation)
     console.print(account_table(result))
     total = result.totals()
     for reason, count in sorted(total.withheld.items()):
@@ -58,4 +120,5 @@ def result_json(result: SyncResult) -> dict[str, Any]:
         "suppressed_records": result.suppressed_records,
         "delivered": result.delivered,
         "failed": result.failed,
+        "reconciliation": result.reconciliation.as_dict() if result.reconciliation else None,
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -17,14 +18,28 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from gateway.account import SyncResult
 from gateway.cli._common import ConfigOption, console, gateway_errors, setup_logging
 from gateway.cli.report import print_account, result_json
-from gateway.pipeline import Pipeline, SyncResult
-from gateway.runtime import build_runtime, insurer_client, open_sources, open_store
+from gateway.pipeline import Pipeline
+from gateway.runtime import (
+    build_runtime,
+    insurer_client,
+    open_customs,
+    open_receivables,
+    open_sources,
+    open_store,
+)
 from gateway.settings import Settings, load_settings
 
 
-def run_sync(settings: Settings, *, deliver: bool = True, show_progress: bool = True) -> SyncResult:
+def run_sync(
+    settings: Settings,
+    *,
+    deliver: bool = True,
+    show_progress: bool = True,
+    as_of: date | None = None,
+) -> SyncResult:
     """Build the runtime, process every source into the outbox and deliver it."""
     runtime = build_runtime(settings)
     sources = open_sources(settings)
@@ -49,7 +64,10 @@ def run_sync(settings: Settings, *, deliver: bool = True, show_progress: bool = 
 
         with progress:
             pipeline = Pipeline(runtime, store, progress=advance)
-            result = pipeline.process(sources)
+            customs = open_customs(settings) or None
+            result = pipeline.process(
+                sources, customs, open_receivables(settings), as_of=as_of
+            )
         if deliver:
             with insurer_client(settings) as client:
                 pipeline.deliver(client, result)

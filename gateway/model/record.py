@@ -231,6 +231,9 @@ class ExportRecord(BaseModel):
                 for li in self.line_items
             ],
             "origin": self.origin.value,
+            # Days the buyer's oldest unpaid invoice was overdue on the shipment date, when the
+            # continuing-export guard fires; set by the pipeline, never by the ERP.
+            "guard.max_days_overdue": None,
         }
 
 
@@ -258,4 +261,5 @@ POLICY_FIELDS: tuple[str, ...] = (
     "description",
     "line_items",
     "origin",
+    "guard.max_days_overdue",
 )

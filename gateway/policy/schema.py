@@ -32,6 +32,13 @@ _COMPUTED: Final[dict[str, dict[str, Any]]] = {
         "format": "date",
         "description": "The due date, or the shipment date plus the tenor.",
     },
+    "guard.max_days_overdue": {
+        "anyOf": [{"type": "integer", "minimum": 1}, {"type": "null"}],
+        "description": (
+            "Set by the continuing-export guard: how many days the buyer's oldest unpaid invoice "
+            "was overdue on the shipment date, beyond the configured threshold; null otherwise."
+        ),
+    },
 }
 _DESCRIPTIONS: Final = {
     "amount": "Decimal amount in the currency's major unit, as a string (exact; no floats).",

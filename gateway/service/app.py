@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from gateway.account import SyncResult
 from gateway.crypto.strict_json import loads_strict
 from gateway.errors import (
     ConfigError,
@@ -29,7 +30,7 @@ from gateway.errors import (
     VerificationError,
 )
 from gateway.ingest import to_item
-from gateway.pipeline import Pipeline, Runtime, SyncResult
+from gateway.pipeline import Pipeline, Runtime
 from gateway.sign import build_jwks
 from gateway.store import Store
 

@@ -30,7 +30,7 @@ from gateway.store import SqliteStore, SubmissionStatus
 
 EXPORTER = "exporter-cli"
 Done = subprocess.CompletedProcess[str]
-COMMANDS = ("init", "sync", "serve", "demo", "verify")
+COMMANDS = ("init", "sync", "reconcile", "serve", "demo", "verify")
 
 
 def gateway(*args: str, cwd: Path | None = None) -> Done:

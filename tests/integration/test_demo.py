@@ -57,7 +57,7 @@ def _tokens(name: str) -> set[str]:
 
 def test_every_source_account_balances(demo: tuple[DemoResult, str]) -> None:
     result = demo[0].result
-    assert set(result.sources) == {"erp", "erp-malformed"}
+    assert set(result.sources) == {"erp", "erp-malformed", "customs"}
     for account in result.sources.values():
         assert account.balanced()
     total = result.totals()

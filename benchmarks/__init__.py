@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that time the gateway's stages on generated data."""

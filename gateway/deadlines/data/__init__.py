@@ -1,0 +1,1 @@
+"""Shipped calendar data (read with :mod:`importlib.resources`, never by file path)."""
