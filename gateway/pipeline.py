@@ -372,15 +372,23 @@ class Pipeline:
     ) -> None:
         erp_refs = [r.source_ref for r in match.erp]
         numbers = [d.declaration_number for d in match.declarations]
-        if match.kind is MatchKind.MATCHED and NOT_SHIPPED not in match.flags:
+        # A group has left once any of its declarations shipped (a split shipment may leave in
+        # parts); a group none of whose declarations shipped yet stays pending.
+        left = any(d.shipped for d in match.declarations)
+        if match.kind is MatchKind.MATCHED and left:
             for i, record in enumerate(match.erp):
                 enriched = enrich(record, match.declarations)
                 enriched = enriched.model_copy(update={"origin": RecordOrigin.RECONCILED})
                 attachable.append(
                     (enriched, ((erp_accounts[id(record)], 1), *(decls if i == 0 else ())))
                 )
-        elif match.kind is MatchKind.CUSTOMS_ONLY and NOT_SHIPPED not in match.flags:
+        elif match.kind is MatchKind.CUSTOMS_ONLY and left:
             for decl, share in zip(match.declarations, decls, strict=True):
+                if not decl.shipped:
+                    _book((share,), "pending")
+                    summary.pending.append(_pending_entry([], decl, match))
+                    held.append((decl.declaration_number, decl.shipment_date))
+                    continue
                 record = record_from_declaration(decl, setup.config)
                 attachable.append(
                     (record.model_copy(update={"origin": RecordOrigin.CUSTOMS}), (share,))
@@ -409,16 +417,7 @@ class Pipeline:
         else:  # ERP-only (not yet cleared), or declared but not shipped yet: pending
             attribution = tuple((erp_accounts[id(r)], 1) for r in match.erp) + decls
             _book(attribution, "pending")
-            summary.pending.append(
-                {
-                    "erp": erp_refs,
-                    "declarations": numbers,
-                    "shipment_date": _shipped(match).isoformat(),
-                    "stale": STALE in match.flags,
-                    "not_shipped": NOT_SHIPPED in match.flags,
-                    "detail": match.detail,
-                }
-            )
+            summary.pending.append(_pending_entry(erp_refs, None, match))
             held.extend((ref, _shipped(match)) for ref in erp_refs or numbers)
 
     def _deadlines(
@@ -603,3 +602,22 @@ class Pipeline:
 def _shipped(match: Match) -> date:
     dates = [r.shipment_date for r in match.erp] + [d.shipment_date for d in match.declarations]
     return min(dates)
+
+
+def _pending_entry(
+    erp_refs: list[str], decl: ExportDeclaration | None, match: Match
+) -> dict[str, Any]:
+    """One held-back shipment for the report: a whole group, or one unshipped declaration."""
+    numbers = (
+        [decl.declaration_number] if decl else [d.declaration_number for d in match.declarations]
+    )
+    shipped = decl.shipment_date if decl else _shipped(match)
+    return {
+        "erp": erp_refs,
+        "declarations": numbers,
+        "shipment_date": shipped.isoformat(),
+        "stale": STALE in match.flags and decl is None,
+        "not_shipped": decl is not None
+        or (bool(match.declarations) and not any(d.shipped for d in match.declarations)),
+        "detail": match.detail,
+    }
