@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from typing import Final
 
-from gateway.reconcile._items import DeclItem, ErpItem
+from gateway.model import ExportDeclaration, ExportRecord
+from gateway.reconcile._items import Side
 from gateway.reconcile.config import ReconcileConfig
+from gateway.reconcile.exact import Group
 from gateway.reconcile.outcome import (
     CONFLICT_AMOUNT,
     CONFLICT_BUYER,
@@ -79,47 +81,45 @@ def within_tolerance(a: int, b: int, config: ReconcileConfig) -> bool:
 
 
 def _krw_totals(
-    erp: Sequence[ErpItem], decls: Sequence[DeclItem], config: ReconcileConfig
+    erp: Side[ExportRecord], decls: Side[ExportDeclaration], group: Group, config: ReconcileConfig
 ) -> tuple[int, int] | None:
     if config.fx is None:
         return None
-    fob = [d.declaration.fob_krw for d in decls]
+    erp_part, decl_part = group[0], group[1]
+    fob = [decls.models[d].fob_krw for d in decl_part]
     if any(value is None for value in fob):
         return None
     total = Decimal(0)
     with localcontext() as ctx:
         ctx.prec = 60
-        for item in erp:
-            rate = config.krw_rate(item.record.currency)
+        for e in erp_part:
+            rate = config.krw_rate(erp.currency[e])
             if rate is None:
                 return None
-            total += item.record.amount * rate
+            total += erp.models[e].amount * rate
         erp_krw = int(total.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
     return erp_krw, sum(value for value in fob if value is not None)
 
 
 def assess(
-    erp: Sequence[ErpItem],
-    decls: Sequence[DeclItem],
-    config: ReconcileConfig,
-    *,
-    duplicate: bool = False,
+    erp: Side[ExportRecord], decls: Side[ExportDeclaration], group: Group, config: ReconcileConfig
 ) -> Verdict:
-    """Compare a linked group; ``duplicate`` says a declaration number occurs more than once."""
+    """Compare the ERP records and declarations of a linked group."""
+    erp_part, decl_part, _, duplicate = group
     differing: list[str] = ["declaration_number"] if duplicate else []
-    currencies = {e.currency for e in erp} | {d.currency for d in decls}
+    currencies = {erp.currency[e] for e in erp_part} | {decls.currency[d] for d in decl_part}
     used_fx = False
     amounts: tuple[int, int] | None
     if len(currencies) == 1:
-        amounts = (sum(e.minor for e in erp), sum(d.minor for d in decls))
+        amounts = (sum(erp.minor[e] for e in erp_part), sum(decls.minor[d] for d in decl_part))
     else:
-        amounts = _krw_totals(erp, decls, config)
+        amounts = _krw_totals(erp, decls, group, config)
         used_fx = amounts is not None
         if amounts is None:
             differing.append("currency")
-    if len({e.buyer for e in erp} | {d.buyer for d in decls}) > 1:
+    if len({erp.buyer[e] for e in erp_part} | {decls.buyer[d] for d in decl_part}) > 1:
         differing.append("buyer")
-    if len({e.country for e in erp} | {d.country for d in decls}) > 1:
+    if len({erp.country[e] for e in erp_part} | {decls.country[d] for d in decl_part}) > 1:
         differing.append("country")
     if amounts is not None and not within_tolerance(*amounts, config):
         differing.append("amount")

@@ -8,24 +8,20 @@ group becomes a conflict). Cost: hash indexes and a union-find, linear in the in
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from typing import Final
 
-from gateway.reconcile._items import DeclItem, ErpItem
+from gateway.model import ExportDeclaration, ExportRecord
+from gateway.reconcile._items import Side
 
-BY_DECLARATION: str = "declaration_number"
-BY_INVOICE: str = "invoice_number"
+BY_DECLARATION: Final = 1
+BY_INVOICE: Final = 2
+#: Link bits and the field names ``Match.detail`` reports for them.
+LINK_NAMES: Final = ((BY_DECLARATION, "declaration_number"), (BY_INVOICE, "invoice_number"))
 
-
-@dataclass(frozen=True, slots=True)
-class Group:
-    """A connected component of number links."""
-
-    erp: tuple[ErpItem, ...]
-    decls: tuple[DeclItem, ...]
-    by: tuple[str, ...]  # link kinds used, sorted
-    duplicate_declaration: bool
+#: A group: ERP indexes, declaration indexes, link bits, whether a declaration number repeats.
+#: Plain tuples of integers, which the garbage collector stops tracking.
+Group = tuple[tuple[int, ...], tuple[int, ...], int, bool]
 
 
 class _UnionFind:
@@ -51,52 +47,67 @@ class _UnionFind:
         self.size[ra] += self.size[rb]
 
 
-def _index(decls: Sequence[DeclItem]) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
-    by_number: dict[str, list[int]] = defaultdict(list)
-    by_invoice: dict[str, list[int]] = defaultdict(list)
-    for d in decls:
-        by_number[d.declaration.declaration_number].append(d.index)
-        if d.invoice:
-            by_invoice[d.invoice].append(d.index)
-    return by_number, by_invoice
+def _index(keys: Sequence[str]) -> dict[str, int | list[int]]:
+    """Key -> position, or positions when a key repeats; empty keys are not indexed."""
+    index: dict[str, int | list[int]] = {}
+    for position, key in enumerate(keys):
+        if not key:
+            continue
+        seen = index.get(key)
+        if seen is None:
+            index[key] = position
+        elif isinstance(seen, int):
+            index[key] = [seen, position]
+        else:
+            seen.append(position)
+    return index
 
 
-_KIND_BITS = ((1, BY_DECLARATION), (2, BY_INVOICE))
+def _hits(index: dict[str, int | list[int]], key: str) -> Sequence[int]:
+    found = index.get(key) if key else None
+    if found is None:
+        return ()
+    return (found,) if isinstance(found, int) else found
 
 
-def link(erp: Sequence[ErpItem], decls: Sequence[DeclItem]) -> list[Group]:
+def _components(uf: _UnionFind, total: int) -> Iterator[tuple[int, ...]]:
+    """Nodes of every component with two or more nodes, components ordered by lowest node."""
+    roots = [uf.find(node) for node in range(total)]
+    grouped = [node for node in range(total) if uf.size[roots[node]] > 1]
+    lowest: dict[int, int] = {}
+    for node in grouped:
+        lowest.setdefault(roots[node], node)
+    grouped.sort(key=lambda node: lowest[roots[node]])  # stable: ascending inside a component
+    start = 0
+    for end in range(1, len(grouped) + 1):
+        if end == len(grouped) or roots[grouped[end]] != roots[grouped[start]]:
+            yield tuple(grouped[start:end])
+            start = end
+
+
+def link(erp: Side[ExportRecord], decls: Side[ExportDeclaration]) -> list[Group]:
     """Groups of records linked by numbers, in canonical order (by their first member)."""
     offset = len(erp)
     uf = _UnionFind(offset + len(decls))
-    by_number, by_invoice = _index(decls)
+    by_number, by_invoice = _index(decls.declaration), _index(decls.invoice)
     for same in by_number.values():
-        for other in same[1:]:
-            uf.union(offset + same[0], offset + other)
-    link_bits = [0] * offset  # per ERP record: 1 = by declaration number, 2 = by invoice number
-    for e in erp:
-        for bit, key, index in ((1, e.declaration, by_number), (2, e.invoice, by_invoice)):
-            for d in index.get(key, ()) if key else ():
-                uf.union(e.index, offset + d)
-                link_bits[e.index] |= bit
-    members: dict[int, list[int]] = {}
-    for node in range(offset + len(decls)):
-        root = uf.find(node)
-        if uf.size[root] > 1:
-            members.setdefault(root, []).append(node)
+        if isinstance(same, list):
+            for other in same[1:]:
+                uf.union(offset + same[0], offset + other)
+    bits = [0] * offset
+    for e in range(offset):
+        for bit, key, index in ((BY_DECLARATION, erp.declaration[e], by_number),
+                                (BY_INVOICE, erp.invoice[e], by_invoice)):
+            for d in _hits(index, key):
+                uf.union(e, offset + d)
+                bits[e] |= bit
     groups: list[Group] = []
-    for nodes in members.values():  # in order of their lowest node: canonical order
-        group_erp = tuple(erp[n] for n in nodes if n < offset)
-        group_decls = tuple(decls[n - offset] for n in nodes if n >= offset)
-        bits = 0
-        for e in group_erp:
-            bits |= link_bits[e.index]
-        numbers = {d.declaration.declaration_number for d in group_decls}
-        groups.append(
-            Group(
-                erp=group_erp,
-                decls=group_decls,
-                by=tuple(name for bit, name in _KIND_BITS if bits & bit),
-                duplicate_declaration=len(numbers) < len(group_decls),
-            )
-        )
+    for nodes in _components(uf, offset + len(decls)):
+        erp_part = tuple(n for n in nodes if n < offset)
+        decl_part = tuple(n - offset for n in nodes if n >= offset)
+        link_bits = 0
+        for e in erp_part:
+            link_bits |= bits[e]
+        numbers = {decls.declaration[d] for d in decl_part}
+        groups.append((erp_part, decl_part, link_bits, len(numbers) < len(decl_part)))
     return groups

@@ -11,59 +11,59 @@ invoices can never both take one declaration.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections import defaultdict
 from collections.abc import Sequence
 
-from gateway.reconcile._items import DeclItem, ErpItem
+from gateway.model import ExportDeclaration, ExportRecord
+from gateway.reconcile._items import Side
 from gateway.reconcile.compare import Tolerance
 from gateway.reconcile.config import ReconcileConfig
 
-_Block = tuple[list[DeclItem], list[int]]
+_Block = tuple[list[int], list[int]]  # declaration indexes and their days, by day
 
 
-def _blocks(decls: Sequence[DeclItem]) -> dict[tuple[str, str], _Block]:
-    grouped: dict[tuple[str, str], list[DeclItem]] = defaultdict(list)
-    for d in decls:
-        if d.buyer:
-            grouped[(d.buyer, d.currency)].append(d)
+def _blocks(decls: Side[ExportDeclaration], free: Sequence[int]) -> dict[tuple[str, str], _Block]:
     blocks: dict[tuple[str, str], _Block] = {}
-    for key, items in grouped.items():
-        items.sort(key=lambda d: (d.day, d.index))
-        blocks[key] = (items, [d.day for d in items])
+    for d in sorted(free, key=lambda d: (decls.day[d], d)):
+        if decls.buyer[d]:
+            indexes, days = blocks.setdefault((decls.buyer[d], decls.currency[d]), ([], []))
+            indexes.append(d)
+            days.append(decls.day[d])
     return blocks
 
 
 def _candidates(
-    erp: Sequence[ErpItem], decls: Sequence[DeclItem], config: ReconcileConfig
+    erp: Side[ExportRecord], free_erp: Sequence[int],
+    decls: Side[ExportDeclaration], free_decls: Sequence[int], config: ReconcileConfig,
 ) -> list[tuple[int, int, int, int]]:
-    blocks = _blocks(decls)
+    blocks = _blocks(decls, free_decls)
     window = config.date_window_days
     agrees = Tolerance.of(config).agrees
     found: list[tuple[int, int, int, int]] = []
-    for e in erp:
-        block = blocks.get((e.buyer, e.currency)) if e.buyer else None
+    for e in free_erp:
+        block = blocks.get((erp.buyer[e], erp.currency[e])) if erp.buyer[e] else None
         if block is None:
             continue
-        items, days = block
-        for d in items[bisect_left(days, e.day - window) : bisect_right(days, e.day + window)]:
-            if d.country == e.country and agrees(e.minor, d.minor):
-                found.append((abs(d.day - e.day), abs(d.minor - e.minor), e.index, d.index))
+        indexes, days = block
+        day, minor, country = erp.day[e], erp.minor[e], erp.country[e]
+        for d in indexes[bisect_left(days, day - window) : bisect_right(days, day + window)]:
+            if decls.country[d] == country and agrees(minor, decls.minor[d]):
+                found.append((abs(decls.day[d] - day), abs(decls.minor[d] - minor), e, d))
     return found
 
 
 def pair(
-    erp: Sequence[ErpItem], decls: Sequence[DeclItem], config: ReconcileConfig
-) -> list[tuple[ErpItem, DeclItem]]:
-    """One-to-one pairs, greedy by (date gap, amount gap, canonical order)."""
-    erp_at = {e.index: e for e in erp}
-    decl_at = {d.index: d for d in decls}
+    erp: Side[ExportRecord], free_erp: Sequence[int],
+    decls: Side[ExportDeclaration], free_decls: Sequence[int], config: ReconcileConfig,
+) -> list[tuple[int, int]]:
+    """One-to-one (ERP index, declaration index) pairs among the free records, greedy by
+    (date gap, amount gap, canonical order)."""
     taken_erp: set[int] = set()
     taken_decl: set[int] = set()
-    pairs: list[tuple[ErpItem, DeclItem]] = []
-    for _, _, e_index, d_index in sorted(_candidates(erp, decls, config)):
-        if e_index in taken_erp or d_index in taken_decl:
+    pairs: list[tuple[int, int]] = []
+    for _, _, e, d in sorted(_candidates(erp, free_erp, decls, free_decls, config)):
+        if e in taken_erp or d in taken_decl:
             continue
-        taken_erp.add(e_index)
-        taken_decl.add(d_index)
-        pairs.append((erp_at[e_index], decl_at[d_index]))
+        taken_erp.add(e)
+        taken_decl.add(d)
+        pairs.append((e, d))
     return pairs

@@ -172,3 +172,17 @@ def test_fuzzy_matching_is_one_to_one_across_a_buyer_block(erp: Erp, decl: Decl)
         for m in _run(records, decls)
     }
     assert pairs == {"INV-1": "43017260000002", "INV-2": "43017260000001"}
+
+
+def test_details_of_large_groups_are_capped(erp: Erp, decl: Decl) -> None:
+    parts = [decl(f"4301726000000{i}", amount="1000.00", invoice="INV-5") for i in range(7)]
+    (match,) = _run([erp("INV-5", amount="7000.00")], parts)
+    assert match.kind is MatchKind.MATCHED and len(match.declarations) == 7
+    assert "and 2 more" in match.detail
+
+
+def test_names_without_letters_or_digits_are_never_paired_by_buyer(
+    erp: Erp, decl: Decl
+) -> None:
+    result = _run([erp(buyer="---")], [decl(buyer="***")])
+    assert sorted(m.kind for m in result) == [MatchKind.CUSTOMS_ONLY, MatchKind.ERP_ONLY]
