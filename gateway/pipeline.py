@@ -17,27 +17,19 @@ from typing import Any, Protocol
 
 from gateway.account import ReconcileSummary, SourceAccount, SyncResult
 from gateway.aggregate import AggregationError, Aggregator, bucket_key
+from gateway.booking import Attribution, Booking, ReconcileSetup, book
 from gateway.canonical import canonical_json, sha256_hex
 from gateway.crypto import PaillierPublicKey, PseudonymKey, SigningKey, encrypt_bucket_totals
-from gateway.deadlines import BusinessCalendar, DeadlineState, Rule, assess
 from gateway.errors import AccountingError, DeliveryError, VerificationError
-from gateway.guard import GuardWarning, Receivable, continuing_export_warnings
-from gateway.guard import buyer_key as guard_buyer_key
+from gateway.guard import Receivable
 from gateway.ingest import Quarantined
 from gateway.ingest.customs import DeclarationStatus, apply_statuses
 from gateway.limits import Limits
-from gateway.model import ExportDeclaration, ExportRecord, RecordOrigin
+from gateway.model import ExportDeclaration, ExportRecord
 from gateway.policy.decision import Decision, Outcome
 from gateway.policy.engine import PolicyEngine
 from gateway.reconcile import (
-    NOT_SHIPPED,
-    STALE,
-    Match,
-    MatchKind,
-    ReconcileConfig,
-    enrich,
     reconcile,
-    record_from_declaration,
 )
 from gateway.sign import sign_submission
 from gateway.store import Store
@@ -51,17 +43,6 @@ class InsurerSink(Protocol):
     """What delivery needs from an insurer client (adapters.insurer.client.InsurerClient)."""
 
     def submit(self, submission_id: str, jws: str) -> str: ...
-
-
-@dataclass(frozen=True)
-class ReconcileSetup:
-    """Reconciliation settings, the notification deadline rule and the guard threshold."""
-
-    config: ReconcileConfig
-    rule: Rule
-    calendar: BusinessCalendar
-    warn_business_days: int = 2
-    overdue_days: int = 30
 
 
 @dataclass(frozen=True)
@@ -93,22 +74,7 @@ class PreviewRow:
 
 
 Progress = Callable[[str, int], None]
-#: Which source accounts one record stands for: (account, how many of that source's items).
-Attribution = tuple[tuple[SourceAccount, int], ...]
 CustomsItem = ExportDeclaration | DeclarationStatus | Quarantined
-GUARD_FIELD = "guard.max_days_overdue"
-
-
-def _book(attribution: Attribution, outcome: str, reason: str | None = None) -> None:
-    for account, n in attribution:
-        if outcome == "attached":
-            account.attached += n
-        elif outcome == "withheld":
-            account.withheld[reason or "policy.undefined"] += n
-        elif outcome == "quarantined":
-            account.quarantined += n
-        else:
-            account.pending += n
 
 
 def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -277,7 +243,7 @@ class Pipeline:
         aggregator: Aggregator,
     ) -> dict[str, Any] | None:
         if decision.outcome is Outcome.WITHHOLD:
-            _book(attribution, "withheld", decision.reason)
+            book(attribution, "withheld", decision.reason)
             return None
         if decision.outcome is Outcome.QUARANTINE:
             source, _, row = str(original["source_ref"]).rpartition(":")
@@ -285,17 +251,17 @@ class Pipeline:
                 run_id,
                 [Quarantined(source, int(row or 0), "<policy>", decision.reason or "policy", {})],
             )
-            _book(attribution, "quarantined")
+            book(attribution, "quarantined")
             return None
         try:
             out = transform(original, decision, self._rt.operators)
             key = bucket_key(out.attachment, self._dims) if out.exposure_minor is not None else None
         except (OperatorError, AggregationError) as exc:
-            _book(attribution, "withheld", exc.reason_code)
+            book(attribution, "withheld", exc.reason_code)
             return None
         if key is not None and out.exposure_minor is not None:
             aggregator.add(key, out.exposure_minor)
-        _book(attribution, "attached")
+        book(attribution, "attached")
         return out.attachment
 
     # -- reconciliation ------------------------------------------------------------------------
@@ -319,23 +285,20 @@ class Pipeline:
                 erp.append(record)
                 erp_accounts[id(record)] = account
         declarations, decl_accounts = self._declarations(run_id, customs, result, write=write)
-        summary = ReconcileSummary(as_of=as_of)
-        attachable: list[tuple[ExportRecord, Attribution]] = []
-        held: list[tuple[str, date]] = []
+        booking = Booking(setup, ReconcileSummary(as_of=as_of))
         outcome = reconcile(erp, declarations, setup.config, as_of=as_of)
-        for match in outcome:
-            decls: Attribution = tuple((decl_accounts[d.source_ref], 1) for d in match.declarations)
-            self._route(match, decls, erp_accounts, setup, summary, attachable, held)
-        summary.counts = {kind.value: 0 for kind in MatchKind} | outcome.counts()
-        summary.counts["matched"] = sum(
-            1 for m in outcome if m.kind is MatchKind.MATCHED and NOT_SHIPPED not in m.flags
-        )
-        summary.counts["auto_attached"] = len(summary.auto_attached)
-        summary.counts["not_shipped"] = sum(1 for p in summary.pending if p["not_shipped"])
-        summary.counts["stale"] = sum(1 for p in summary.pending if p["stale"])
-        self._deadlines(setup, summary, held, as_of)
-        extra = self._guard(setup, summary, attachable, receivables, run_id, write=write)
-        return summary, attachable, extra
+        booking.route_all(outcome, erp_accounts, decl_accounts)
+        if booking.quarantined and write:
+            self._store.add_quarantine(run_id, booking.quarantined)
+        booking.deadlines(as_of)
+        items = list(receivables)  # open items: one pass over the source
+        good = [r for r in items if not isinstance(r, Quarantined)]
+        bad = [r for r in items if isinstance(r, Quarantined)]
+        booking.summary.counts["receivables_quarantined"] = len(bad)
+        if bad and write:
+            self._store.add_quarantine(run_id, bad)
+        extra = booking.guard(good)
+        return booking.summary, booking.attachable, extra
 
     def _declarations(
         self,
@@ -359,136 +322,6 @@ class Pipeline:
         if statuses:
             declarations = list(apply_statuses(declarations, statuses))
         return declarations, accounts
-
-    def _route(
-        self,
-        match: Match,
-        decls: Attribution,
-        erp_accounts: Mapping[int, SourceAccount],
-        setup: ReconcileSetup,
-        summary: ReconcileSummary,
-        attachable: list[tuple[ExportRecord, Attribution]],
-        held: list[tuple[str, date]],
-    ) -> None:
-        erp_refs = [r.source_ref for r in match.erp]
-        numbers = [d.declaration_number for d in match.declarations]
-        # A group has left once any of its declarations shipped (a split shipment may leave in
-        # parts); a group none of whose declarations shipped yet stays pending.
-        left = any(d.shipped for d in match.declarations)
-        if match.kind is MatchKind.MATCHED and left:
-            for i, record in enumerate(match.erp):
-                enriched = enrich(record, match.declarations)
-                enriched = enriched.model_copy(update={"origin": RecordOrigin.RECONCILED})
-                attachable.append(
-                    (enriched, ((erp_accounts[id(record)], 1), *(decls if i == 0 else ())))
-                )
-        elif match.kind is MatchKind.CUSTOMS_ONLY and left:
-            for decl, share in zip(match.declarations, decls, strict=True):
-                if not decl.shipped:
-                    _book((share,), "pending")
-                    summary.pending.append(_pending_entry([], decl, match))
-                    held.append((decl.declaration_number, decl.shipment_date))
-                    continue
-                record = record_from_declaration(decl, setup.config)
-                attachable.append(
-                    (record.model_copy(update={"origin": RecordOrigin.CUSTOMS}), (share,))
-                )
-                summary.auto_attached.append(
-                    {
-                        "declaration_number": decl.declaration_number,
-                        "source_ref": decl.source_ref,
-                        "shipment_date": decl.shipment_date.isoformat(),
-                        "detail": match.detail,
-                    }
-                )
-        elif match.kind is MatchKind.CONFLICT:
-            attribution = tuple((erp_accounts[id(r)], 1) for r in match.erp) + decls
-            _book(attribution, "withheld", match.reason)
-            summary.conflicts.append(
-                {
-                    "reason": match.reason,
-                    "erp": erp_refs,
-                    "declarations": numbers,
-                    "flags": sorted(match.flags),
-                    "detail": match.detail,
-                }
-            )
-            held.extend((ref, _shipped(match)) for ref in erp_refs or numbers)
-        else:  # ERP-only (not yet cleared), or declared but not shipped yet: pending
-            attribution = tuple((erp_accounts[id(r)], 1) for r in match.erp) + decls
-            _book(attribution, "pending")
-            summary.pending.append(_pending_entry(erp_refs, None, match))
-            held.extend((ref, _shipped(match)) for ref in erp_refs or numbers)
-
-    def _deadlines(
-        self,
-        setup: ReconcileSetup,
-        summary: ReconcileSummary,
-        held: Sequence[tuple[str, date]],
-        as_of: date,
-    ) -> None:
-        """The notification clock of every shipment held back (pending, not shipped, conflict):
-        those are the ones that can still miss their deadline. Records attached in this run are
-        being notified now."""
-        items = [(ref, shipped, None) for ref, shipped in held]
-        statuses = assess(
-            items,
-            setup.rule,
-            setup.calendar,
-            as_of=as_of,
-            warn_business_days=setup.warn_business_days,
-        )
-        flagged = [s for s in statuses if s.state in (DeadlineState.AT_RISK, DeadlineState.MISSED)]
-        summary.deadlines = [
-            {
-                "ref": s.ref,
-                "shipment_date": s.shipment_date.isoformat(),
-                "deadline": s.deadline.isoformat(),
-                "state": s.state.value,
-                "business_days_left": s.business_days_left,
-            }
-            for s in flagged
-        ]
-        states = [s.state for s in flagged]
-        summary.counts["deadline_at_risk"] = states.count(DeadlineState.AT_RISK)
-        summary.counts["deadline_missed"] = states.count(DeadlineState.MISSED)
-
-    def _guard(
-        self,
-        setup: ReconcileSetup,
-        summary: ReconcileSummary,
-        attachable: Sequence[tuple[ExportRecord, Attribution]],
-        receivables: Iterable[Receivable | Quarantined],
-        run_id: str,
-        *,
-        write: bool,
-    ) -> dict[str, dict[str, Any]]:
-        """Continuing-export warnings; the policy input gets the days overdue, and decides."""
-        good: list[Receivable] = []
-        bad: list[Quarantined] = []
-        for item in receivables:
-            (bad if isinstance(item, Quarantined) else good).append(item)  # type: ignore[arg-type]
-        if bad and write:
-            self._store.add_quarantine(run_id, bad)
-        summary.counts["receivables_quarantined"] = len(bad)
-        shipments = [
-            (r.source_ref, guard_buyer_key(r.buyer.name, r.buyer.insurer_code), r.shipment_date)
-            for r, _ in attachable
-        ]
-        warnings: list[GuardWarning] = continuing_export_warnings(
-            shipments, good, overdue_days=setup.overdue_days
-        )
-        summary.guard = [
-            {
-                "ref": w.ref,
-                "shipment_date": w.shipment_date.isoformat(),
-                "overdue_invoices": list(w.overdue_invoices),
-                "max_days_overdue": w.max_days_overdue,
-            }
-            for w in warnings
-        ]
-        summary.counts["continuing_export_warnings"] = len(warnings)
-        return {w.ref: {GUARD_FIELD: w.max_days_overdue} for w in warnings}
 
     def _submission_id(self, content: Mapping[str, Any]) -> str:
         """Deterministic for the same disclosure, opaque to the insurer (keyed, not a bare hash,
@@ -597,27 +430,3 @@ class Pipeline:
         if result is not None:
             result.delivered, result.failed = delivered, failed
         return delivered, failed
-
-
-def _shipped(match: Match) -> date:
-    dates = [r.shipment_date for r in match.erp] + [d.shipment_date for d in match.declarations]
-    return min(dates)
-
-
-def _pending_entry(
-    erp_refs: list[str], decl: ExportDeclaration | None, match: Match
-) -> dict[str, Any]:
-    """One held-back shipment for the report: a whole group, or one unshipped declaration."""
-    numbers = (
-        [decl.declaration_number] if decl else [d.declaration_number for d in match.declarations]
-    )
-    shipped = decl.shipment_date if decl else _shipped(match)
-    return {
-        "erp": erp_refs,
-        "declarations": numbers,
-        "shipment_date": shipped.isoformat(),
-        "stale": STALE in match.flags and decl is None,
-        "not_shipped": decl is not None
-        or (bool(match.declarations) and not any(d.shipped for d in match.declarations)),
-        "detail": match.detail,
-    }

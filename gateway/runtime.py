@@ -34,6 +34,7 @@ from gateway.adapters.erp.receivables import (
 )
 from gateway.adapters.insurer.client import InsurerClient, make_http_client
 from gateway.adapters.policy_files import builtin_policy, load_policy_dir
+from gateway.booking import ReconcileSetup
 from gateway.errors import ConfigError
 from gateway.guard import Receivable
 from gateway.ingest import ColumnMapping, Quarantined, SourceItem
@@ -42,7 +43,7 @@ from gateway.keys import (
     load_pseudonym_key_file,
     load_signing_key_file,
 )
-from gateway.pipeline import CustomsItem, ReconcileSetup, Runtime
+from gateway.pipeline import CustomsItem, Runtime
 from gateway.policy.bundle import PolicyBundle
 from gateway.policy.engine import RegoEngine
 from gateway.settings import CustomsSourceSettings, Settings, SourceSettings

@@ -18,12 +18,13 @@ from pathlib import Path
 import pytest
 
 from gateway.adapters.policy_files import builtin_policy
+from gateway.booking import ReconcileSetup
 from gateway.crypto import PaillierPrivateKey, PseudonymKey, SigningKey, generate_signing_key
 from gateway.deadlines import DeadlineSettings
 from gateway.devsetup import create_dev_insurer, write_config
 from gateway.keys import generate_gateway_keys
 from gateway.model import RecordOrigin
-from gateway.pipeline import Pipeline, ReconcileSetup, Runtime
+from gateway.pipeline import Pipeline, Runtime
 from gateway.policy.engine import RegoEngine
 from gateway.reconcile import MatchKind, ReconcileConfig
 from gateway.reconcile.synthetic import generate
