@@ -8,6 +8,7 @@ the webhook service and tests alike.
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -19,11 +20,18 @@ from gateway.account import ReconcileSummary, SourceAccount, SyncResult
 from gateway.aggregate import AggregationError, Aggregator, bucket_key
 from gateway.booking import Attribution, Booking, ReconcileSetup, book
 from gateway.canonical import canonical_json, sha256_hex
-from gateway.crypto import PaillierPublicKey, PseudonymKey, SigningKey, encrypt_bucket_totals
+from gateway.crypto import (
+    PaillierPublicKey,
+    PseudonymKey,
+    SigningKey,
+    b64url_decode,
+    encrypt_bucket_totals,
+)
 from gateway.errors import AccountingError, DeliveryError, VerificationError
 from gateway.guard import Receivable
 from gateway.ingest import Quarantined
 from gateway.ingest.customs import DeclarationStatus, apply_statuses
+from gateway.ledger import receipt_digest
 from gateway.limits import Limits
 from gateway.model import ExportDeclaration, ExportRecord
 from gateway.policy.decision import Decision, Outcome
@@ -323,6 +331,10 @@ class Pipeline:
             declarations = list(apply_statuses(declarations, statuses))
         return declarations, accounts
 
+    def _ledger_head(self) -> dict[str, Any] | None:
+        head = self._store.ledger_head()
+        return None if head is None else {"seq": head.seq, "hash": head.hash}
+
     def _submission_id(self, content: Mapping[str, Any]) -> str:
         """Deterministic for the same disclosure, opaque to the insurer (keyed, not a bare hash,
         so low-entropy plaintext totals cannot be guessed back from the id)."""
@@ -379,6 +391,7 @@ class Pipeline:
             "batch": {"run_id": result.run_id, "sequence": sequence, "final": final},
             "attachments": attachments,
             "exposure": exposure,
+            "ledger": self._ledger_head(),
         }
         jws = sign_submission(payload, self._rt.signing_key)
         self._store.put_submission(
@@ -420,13 +433,34 @@ class Pipeline:
                 )
                 if verified.payload.payload_sha256 != sub.payload_sha256:
                     raise VerificationError("receipt covers a different payload than the one sent")
+                sent_head = _sent_ledger_head(sub.jws)
+                countersigned = verified.payload.ledger
+                if (countersigned.model_dump() if countersigned else None) != sent_head:
+                    raise VerificationError("receipt countersigns a different ledger head")
             except (DeliveryError, VerificationError) as exc:
                 permanent = isinstance(exc, DeliveryError) and not exc.retryable
                 self._store.mark_failed(sub.submission_id, exc.diagnostics(), permanent=permanent)
                 failed[sub.submission_id] = exc.diagnostics()
                 continue
+            # The disclosure goes into the ledger first: appending is idempotent per submission,
+            # so a crash before the outbox is closed only means the receipt is fetched again.
+            self._store.append_ledger(
+                submission_id=sub.submission_id,
+                payload_sha256=sub.payload_sha256,
+                policy_version=sub.policy_version,
+                receipt_sha256=receipt_digest(receipt),
+                receipt_id=verified.payload.jti,
+                ledger_anchor=(sent_head["seq"], sent_head["hash"]) if sent_head else None,
+            )
             self._store.mark_delivered(sub.submission_id, receipt, verified.payload.jti)
             delivered += 1
         if result is not None:
             result.delivered, result.failed = delivered, failed
         return delivered, failed
+
+
+def _sent_ledger_head(jws: str) -> dict[str, Any] | None:
+    """The ledger head our own stored submission carried (its payload is ours: no re-verify)."""
+    payload = json.loads(b64url_decode(jws.split(".")[1]))
+    head = payload.get("ledger")
+    return dict(head) if head else None

@@ -106,6 +106,7 @@ def submission_payload(
             ],
             "suppressed_records": 1,
         },
+        "ledger": {"seq": 6, "hash": "7e" * 32},
     }
 
 

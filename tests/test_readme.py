@@ -119,6 +119,10 @@ def test_every_everyday_command_and_option_exists(words: list[str]) -> None:
     group = typer.main.get_command(app)
     command = group.commands.get(words[0])  # type: ignore[attr-defined]
     assert command is not None, f"gateway {words[0]} does not exist"
+    if hasattr(command, "commands"):  # a sub-command group such as `gateway ledger verify`
+        command = command.commands.get(words[1])
+        assert command is not None, f"gateway {words[0]} {words[1]} does not exist"
+        words = [words[1], *words[2:]]
     options = {opt for param in command.params for opt in param.opts if opt.startswith("-")}
     used = {w for w in words[1:] if w.startswith("-")}
     assert used <= options, f"unknown options {sorted(used - options)} for gateway {words[0]}"

@@ -133,6 +133,8 @@ class AttachmentService:
                 "status": "accepted",
                 "attachments": len(payload.attachments),
                 "buckets": len(buckets),
+                # Countersign the exporter's ledger head as the submission stated it.
+                "ledger": payload.ledger.model_dump() if payload.ledger else None,
             }
             return receipt_id, sign_receipt(receipt, self._config.receipt_key)
 

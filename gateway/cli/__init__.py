@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from gateway.cli import demo, init, reconcile, serve, sync, verify
+from gateway.cli import demo, init, ledger, reconcile, serve, sync, verify
 
 app = typer.Typer(
     name="gateway",
@@ -23,6 +23,7 @@ app.command("reconcile")(reconcile.command)
 app.command("serve")(serve.command)
 app.command("demo")(demo.command)
 app.command("verify")(verify.command)
+app.add_typer(ledger.app, name="ledger")
 
 
 def main() -> None:

@@ -114,6 +114,15 @@ class Exposure(_Wire):
         return self
 
 
+class LedgerHead(_Wire):
+    """The head of the exporter's disclosure ledger (docs/ledger.md): the last entry's sequence
+    number and hash when the submission was signed. The insurer's receipt repeats it, which
+    countersigns the head, so a later truncation of the ledger is detectable from outside."""
+
+    seq: Count
+    hash: Sha256Hex
+
+
 class SubmissionPayload(_Wire):
     """``ecg.submission/1``: what the gateway signs and the insurer verifies."""
 
@@ -126,6 +135,7 @@ class SubmissionPayload(_Wire):
     batch: Batch
     attachments: Annotated[list[Attachment], Field(max_length=MAX_ATTACHMENTS)]
     exposure: Exposure | None
+    ledger: LedgerHead | None
 
 
 class ReceiptPayload(_Wire):
@@ -141,6 +151,7 @@ class ReceiptPayload(_Wire):
     status: Literal["accepted"]
     attachments: Count
     buckets: Count
+    ledger: LedgerHead | None
 
 
 _SAFE_LOC = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")

@@ -14,6 +14,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
+from gateway.ledger import LedgerAnchor, LedgerEntry
+
 
 class SubmissionStatus(StrEnum):
     """Where an outbox entry is in its delivery life."""
@@ -127,7 +129,7 @@ class Receipt:
 
 @runtime_checkable
 class Store(Protocol):
-    """Durable local state: runs, dedup keys, quarantine, the outbox and receipts.
+    """Durable local state: runs, dedup keys, quarantine, the outbox, receipts and the ledger.
 
     Every method is one transaction. Implementations wrap their driver's errors in
     :class:`gateway.errors.StoreError` and never put record contents in an error message.
@@ -177,6 +179,21 @@ class Store(Protocol):
     def get_submission(self, submission_id: str) -> Submission | None: ...
 
     def get_receipt(self, submission_id: str) -> Receipt | None: ...
+
+    def append_ledger(
+        self,
+        *,
+        submission_id: str,
+        payload_sha256: str,
+        policy_version: str,
+        receipt_sha256: str,
+        receipt_id: str,
+        ledger_anchor: tuple[int, str] | None = None,
+    ) -> LedgerEntry: ...
+
+    def ledger_entries(self, start: int = 0) -> list[LedgerEntry]: ...
+
+    def ledger_head(self) -> LedgerAnchor | None: ...
 
     def close(self) -> None: ...
 

@@ -12,6 +12,7 @@ Tables are laid out for crash-proof delivery and the disclosure ledger:
 - ``quarantine``: rows that could not be normalised, with the raw row kept locally for retry.
 - ``submissions``: the outbox; a row is committed before its JWS is sent.
 - ``receipts``: the insurer's signed receipt that closes an outbox entry.
+- ``ledger`` (version 2): the disclosure hash chain, one row per disclosure (docs/ledger.md).
 """
 
 from __future__ import annotations
@@ -82,7 +83,26 @@ _V1: Final[tuple[str, ...]] = (
     """,
 )
 
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1,)
+_V2: Final[tuple[str, ...]] = (
+    """
+    CREATE TABLE ledger (
+        seq             INTEGER PRIMARY KEY CHECK (seq >= 0),
+        submission_id   TEXT NOT NULL UNIQUE,
+        payload_sha256  TEXT NOT NULL,
+        policy_version  TEXT NOT NULL,
+        recorded_at     TEXT NOT NULL,
+        receipt_sha256  TEXT NOT NULL,
+        receipt_id      TEXT NOT NULL,
+        anchor_seq      INTEGER,
+        anchor_hash     TEXT,
+        prev_hash       TEXT NOT NULL,
+        hash            TEXT NOT NULL,
+        CHECK ((anchor_seq IS NULL) = (anchor_hash IS NULL))
+    ) STRICT
+    """,
+)
+
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2)
 """Migration steps in order; step ``i`` takes the schema from version ``i`` to ``i + 1``."""
 
 SCHEMA_VERSION: Final[int] = len(MIGRATIONS)

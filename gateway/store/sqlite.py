@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from gateway.errors import StoreError
+from gateway.ledger import LedgerAnchor, LedgerEntry, format_recorded_at
+from gateway.store import _ledger, _rows
 from gateway.store import _queries as _q
-from gateway.store import _rows
 from gateway.store._connection import connect, ensure_private_file, migrate, transaction
 from gateway.store.base import (
     QuarantineEntry,
@@ -271,3 +272,45 @@ class SqliteStore:
     def get_receipt(self, submission_id: str) -> Receipt | None:
         with self._connection() as conn:
             return _q.receipt(conn, submission_id)
+
+    # -- disclosure ledger ------------------------------------------------------------------
+
+    def append_ledger(
+        self,
+        *,
+        submission_id: str,
+        payload_sha256: str,
+        policy_version: str,
+        receipt_sha256: str,
+        receipt_id: str,
+        ledger_anchor: tuple[int, str] | None = None,
+    ) -> LedgerEntry:
+        """Append the next ledger entry (``seq``, ``prev_hash`` and ``hash`` computed here).
+
+        One ``BEGIN IMMEDIATE`` transaction, so concurrent appends get consecutive numbers.
+        Appending the same submission with the same hashes again returns the stored entry;
+        with other hashes it is an error, as is an anchor that is not an earlier head.
+        """
+        with self._write() as conn:
+            return _ledger.append(
+                conn,
+                recorded_at=format_recorded_at(self._clock()),
+                submission_id=submission_id,
+                payload_sha256=payload_sha256,
+                policy_version=policy_version,
+                receipt_sha256=receipt_sha256,
+                receipt_id=receipt_id,
+                ledger_anchor=None if ledger_anchor is None else LedgerAnchor(*ledger_anchor),
+            )
+
+    def ledger_entries(self, start: int = 0) -> list[LedgerEntry]:
+        """Entries with ``seq >= start``, in order, exactly as stored (not verified)."""
+        if start < 0:
+            raise StoreError("ledger start must be >= 0")
+        with self._connection() as conn:
+            return _ledger.entries(conn, start)
+
+    def ledger_head(self) -> LedgerAnchor | None:
+        """The last entry's ``(seq, hash)``; ``None`` while the ledger is empty."""
+        with self._connection() as conn:
+            return _ledger.head(conn)

@@ -125,6 +125,7 @@ def make_submission(
             "batch": {"run_id": "run_" + secrets.token_hex(16), "sequence": 0, "final": True},
             "attachments": list(attachments),
             "exposure": exposure,
+            "ledger": None,
         }
         return sign_submission(payload, key), payload
 

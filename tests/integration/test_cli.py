@@ -30,7 +30,7 @@ from gateway.store import SqliteStore, SubmissionStatus
 
 EXPORTER = "exporter-cli"
 Done = subprocess.CompletedProcess[str]
-COMMANDS = ("init", "sync", "reconcile", "serve", "demo", "verify")
+COMMANDS = ("init", "sync", "reconcile", "serve", "demo", "verify", "ledger")
 
 
 def gateway(*args: str, cwd: Path | None = None) -> Done:

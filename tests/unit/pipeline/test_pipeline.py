@@ -184,6 +184,7 @@ def _receipt(submission_id: str, payload_sha256: str) -> str:
             "status": "accepted",
             "attachments": 1,
             "buckets": 0,
+            "ledger": None,
         },
         _RECEIPT_KEY,
     )
@@ -214,3 +215,34 @@ def test_a_permanent_refusal_is_dead_lettered_not_retried(
     (sub,) = store.list_submissions()
     assert sub.status.value == "dead"
     assert store.pending_submissions() == []
+
+
+def test_delivery_refuses_a_receipt_countersigning_another_ledger_head(
+    runtime: Runtime, store: SqliteStore
+) -> None:
+    pipeline = Pipeline(runtime, store, clock=lambda: 1_790_000_000)
+    pipeline.process({"unit": [_record(i) for i in range(3)]})
+
+    def forged(sid: str) -> str:
+        sub = store.get_submission(sid)
+        assert sub is not None
+        return sign_receipt(
+            {
+                "schema": "ecg.receipt/1",
+                "jti": "rcpt_" + "b" * 32,
+                "iss": INSURER,
+                "aud": EXPORTER,
+                "iat": 1_790_000_000,
+                "submission_id": sid,
+                "payload_sha256": sub.payload_sha256,
+                "status": "accepted",
+                "attachments": 3,
+                "buckets": 0,
+                "ledger": {"seq": 7, "hash": "ab" * 32},
+            },
+            _RECEIPT_KEY,
+        )
+
+    delivered, failed = pipeline.deliver(_Sink(forged))
+    assert delivered == 0 and "different ledger head" in next(iter(failed.values()))
+    assert store.ledger_entries() == []

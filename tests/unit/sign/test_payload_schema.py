@@ -108,6 +108,7 @@ def test_receipt_schema() -> None:
         "status": "accepted",
         "attachments": 0,
         "buckets": 0,
+        "ledger": None,
     }
     assert ReceiptPayload.model_validate(receipt).model_dump(mode="json", by_alias=True) == receipt
     for change in ({"status": "rejected"}, {"jti": "sub_" + "1" * 32}, {"payload_sha256": "x"}):

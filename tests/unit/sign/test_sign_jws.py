@@ -36,6 +36,7 @@ def _receipt() -> dict[str, Any]:
         "status": "accepted",
         "attachments": 2,
         "buckets": 2,
+        "ledger": None,
     }
 
 

@@ -13,7 +13,7 @@ from gateway.errors import StoreError
 from gateway.store import SCHEMA_VERSION, SqliteStore
 from gateway.store._connection import connect
 
-TABLES = {"runs", "records_seen", "quarantine", "submissions", "receipts"}
+TABLES = {"runs", "records_seen", "quarantine", "submissions", "receipts", "ledger"}
 
 
 def _tables(path: Path) -> set[str]:

@@ -32,6 +32,7 @@ def receipt() -> dict[str, Any]:
         "status": "accepted",
         "attachments": 2,
         "buckets": 2,
+        "ledger": None,
     }
 
 
