@@ -30,6 +30,7 @@ from gateway.cli.sync import run_sync
 from gateway.crypto import generate_signing_key
 from gateway.devsetup import DevInsurer, start_dev_insurer, write_config
 from gateway.keys import generate_gateway_keys, load_paillier_public_key_file
+from gateway.ledger import verify_chain
 from gateway.model import ExportRecord, from_minor
 from gateway.pipeline import Pipeline
 from gateway.runtime import build_runtime, open_source, open_store
@@ -150,6 +151,7 @@ def run_demo(
         _show_quarantine(out, config)
         receipts = _show_receipts(out, config, insurer)
         _show_origins(out, config, keys.jwks, insurer)
+        _show_ledger(out, config)
         exposure = _show_exposure(out, insurer)
         return DemoResult(workdir, result, exposure, receipts)
     finally:
@@ -202,6 +204,17 @@ def _show_origins(out: Console, config: Path, jwks: Path, insurer: DevInsurer) -
             origins.update(str(a.get("origin", "erp")) for a in payload.attachments)
     shown = ", ".join(f"{n} {origin}" for origin, n in sorted(origins.items()))
     out.print(f"   attachments by origin, as the insurer received them: {shown}")
+
+
+def _show_ledger(out: Console, config: Path) -> None:
+    """The disclosure ledger after the sync: one hash-chained entry per delivered submission."""
+    with open_store(load_settings(config)) as store:
+        entries = store.ledger_entries()
+    verdict = verify_chain(entries)
+    state = "[green]intact[/]" if verdict.ok else f"[red]broken[/] ({verdict.problem})"
+    head = f", head {entries[-1].seq} {entries[-1].hash[:16]}…" if entries else ""
+    count = f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}"
+    out.print(f"   disclosure ledger {state}: {count}{head}")
 
 
 def _show_exposure(out: Console, insurer: DevInsurer) -> list[dict[str, Any]]:

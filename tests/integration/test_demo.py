@@ -126,3 +126,14 @@ def test_no_attachment_of_the_sample_carries_a_buyer_name(demo: tuple[DemoResult
     token = re.compile(r"^p1\.psk-[0-9]{8}-[0-9a-f]{6}\.[A-Za-z0-9_-]{22}$")
     names = [a["buyer.name"] for a in attached if "buyer.name" in a]
     assert names and all(token.match(name) for name in names)
+
+
+def test_the_demo_attaches_the_forgotten_shipment_and_keeps_an_intact_ledger(
+    demo: tuple[DemoResult, str],
+) -> None:
+    result, text = demo
+    summary = result.result.reconciliation
+    assert summary is not None
+    assert [a["declaration_number"] for a in summary.auto_attached] == ["43017261347553"]
+    assert "1 customs" in text  # the insurer received it marked as attached from customs
+    assert "disclosure ledger intact: 1 entry" in text
