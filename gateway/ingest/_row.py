@@ -17,6 +17,12 @@ _LONG_TEXT_MAX: Final = 1024
 _LONG_TEXT: Final = frozenset({"buyer.address", "description"})
 
 
+def hide_values(message: str, raw: Mapping[str, str | None]) -> str:
+    """``message``, or ``"invalid value"`` if it quotes any (stripped, 2+ character) raw value."""
+    values = (v.strip() for v in raw.values() if v is not None)
+    return "invalid value" if any(len(v) >= 2 and v in message for v in values) else message
+
+
 class RowReader:
     """One raw row being normalised: value lookup and value-free error reporting."""
 

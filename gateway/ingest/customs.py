@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from gateway.errors import RecordError
 from gateway.ingest._customs_row import DeclarationRow
+from gateway.ingest._row import hide_values
 from gateway.ingest.customs_mapping import CustomsMapping
 from gateway.ingest.customs_status import DeclarationStatus, apply_statuses, status_from_lookup
 from gateway.ingest.normalise import Quarantined
@@ -163,11 +164,7 @@ def _validation_failure(row: DeclarationRow, exc: ValidationError) -> NoReturn:
     """Map pydantic's first error to a RecordError without any input value."""
     err = exc.errors(include_input=False, include_url=False)[0]
     name = str(err["loc"][0]) if err["loc"] else "<declaration>"
-    message = str(err["msg"])
-    values = (v.strip() for v in row.raw.values() if v is not None)
-    if any(len(v) >= 2 and v in message for v in values):
-        message = "invalid value"
-    row.fail(name, message)
+    row.fail(name, hide_values(str(err["msg"]), row.raw))
 
 
 def normalise_declaration(

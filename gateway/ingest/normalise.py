@@ -17,7 +17,7 @@ from typing import Any, Final, NoReturn
 from pydantic import ValidationError
 
 from gateway.errors import RecordError
-from gateway.ingest._row import RowReader
+from gateway.ingest._row import RowReader, hide_values
 from gateway.ingest.line_items import ParsedLine, line_from_text, lines_from_json
 from gateway.ingest.mapping import ColumnMapping
 from gateway.ingest.parse import FieldValueError, parse_whole
@@ -174,11 +174,7 @@ def _validation_failure(row: RowReader, exc: ValidationError) -> NoReturn:
         name = f"buyer.{loc[1]}"
     else:
         name = loc[0]
-    message = str(err["msg"])
-    values = (v.strip() for v in row.raw.values() if v is not None)
-    if any(len(v) >= 2 and v in message for v in values):
-        message = "invalid value"
-    row.fail(name, message)
+    row.fail(name, hide_values(str(err["msg"]), row.raw))
 
 
 def normalise(
