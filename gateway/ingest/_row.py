@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any, Final, NoReturn
@@ -11,6 +11,7 @@ from gateway.errors import RecordError
 from gateway.ingest.mapping import ColumnMapping
 from gateway.ingest.parse import FieldValueError, check_text, parse_date, parse_decimal
 from gateway.limits import Limits
+from gateway.model import minor_units, to_minor
 
 _TEXT_MAX: Final = 256
 _LONG_TEXT_MAX: Final = 1024
@@ -21,6 +22,23 @@ def hide_values(message: str, raw: Mapping[str, str | None]) -> str:
     """``message``, or ``"invalid value"`` if it quotes any (stripped, 2+ character) raw value."""
     values = (v.strip() for v in raw.values() if v is not None)
     return "invalid value" if any(len(v) >= 2 and v in message for v in values) else message
+
+
+MAX_AMOUNT_DIGITS: Final = 24
+
+
+def check_amount(amount: Decimal, currency: str, fail: Callable[[str, str], NoReturn]) -> Decimal:
+    """The checks every money column gets: positive, bounded, no finer than the currency's
+    minor unit. ``fail(field, reason)`` raises; the reason never holds the value."""
+    if amount <= 0:
+        fail("amount", "must be greater than zero")
+    if len(amount.as_tuple().digits) > MAX_AMOUNT_DIGITS:
+        fail("amount", f"more than {MAX_AMOUNT_DIGITS} digits")
+    try:
+        to_minor(amount, currency)
+    except ValueError:
+        fail("amount", f"more than {minor_units(currency)} decimal places for {currency}")
+    return amount
 
 
 class RowReader:

@@ -23,12 +23,12 @@ from pydantic import ValidationError
 
 from gateway.errors import RecordError
 from gateway.ingest._customs_row import DeclarationRow
-from gateway.ingest._row import hide_values
+from gateway.ingest._row import check_amount, hide_values
 from gateway.ingest.customs_mapping import CustomsMapping
 from gateway.ingest.customs_status import DeclarationStatus, apply_statuses, status_from_lookup
 from gateway.ingest.normalise import Quarantined
 from gateway.limits import Limits
-from gateway.model import ExportDeclaration, PaymentMethod, minor_units, to_minor
+from gateway.model import ExportDeclaration, PaymentMethod, minor_units
 from gateway.model.country import is_country
 from gateway.model.declaration import normalise_declaration_number
 
@@ -108,15 +108,7 @@ def _currency(row: DeclarationRow) -> str:
 def _amount(row: DeclarationRow, currency: str) -> Decimal:
     amount = row.decimal("amount")
     assert amount is not None  # required=True
-    if amount <= 0:
-        row.fail("amount", "must be greater than zero")
-    if len(amount.as_tuple().digits) > _MAX_DIGITS:
-        row.fail("amount", f"more than {_MAX_DIGITS} digits")
-    try:
-        to_minor(amount, currency)
-    except ValueError:
-        row.fail("amount", f"more than {minor_units(currency)} decimal places for {currency}")
-    return amount
+    return check_amount(amount, currency, row.fail)
 
 
 def _fob_krw(row: DeclarationRow) -> int | None:

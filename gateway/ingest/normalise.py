@@ -17,12 +17,12 @@ from typing import Any, Final, NoReturn
 from pydantic import ValidationError
 
 from gateway.errors import RecordError
-from gateway.ingest._row import RowReader, hide_values
+from gateway.ingest._row import RowReader, check_amount, hide_values
 from gateway.ingest.line_items import ParsedLine, line_from_text, lines_from_json
 from gateway.ingest.mapping import ColumnMapping
 from gateway.ingest.parse import FieldValueError, parse_whole
 from gateway.limits import Limits
-from gateway.model import ExportRecord, Incoterm, PaymentMethod, minor_units, to_minor
+from gateway.model import ExportRecord, Incoterm, PaymentMethod, minor_units
 from gateway.model.country import is_country
 
 _DEFAULT_LIMITS: Final = Limits()
@@ -68,16 +68,7 @@ def _currency(row: RowReader) -> str:
 
 
 def _amount(row: RowReader, currency: str) -> Decimal:
-    amount = row.decimal("amount")
-    if amount <= 0:
-        row.fail("amount", "must be greater than zero")
-    if len(amount.as_tuple().digits) > _MAX_DIGITS:
-        row.fail("amount", f"more than {_MAX_DIGITS} digits")
-    try:
-        to_minor(amount, currency)
-    except ValueError:
-        row.fail("amount", f"more than {minor_units(currency)} decimal places for {currency}")
-    return amount
+    return check_amount(row.decimal("amount"), currency, row.fail)
 
 
 def _tenor(row: RowReader) -> int | None:

@@ -14,8 +14,8 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from gateway.model.currency import MINOR_UNITS, to_minor
-from gateway.model.record import Country, PaymentMethod, Text
+from gateway.model.currency import to_minor
+from gateway.model.record import Country, CurrencyCode, HsCode, PaymentMethod, Text
 
 _DECL = re.compile(r"^[0-9A-Z]{10,20}$")
 
@@ -33,22 +33,16 @@ class ExportDeclaration(BaseModel):
 
     source_ref: Text
     declaration_number: str = Field(description="수출신고번호, normalised without dashes.")
-    acceptance_date: date = Field(
-        description="수리일자: date customs accepted it."
-    )
+    acceptance_date: date = Field(description="수리일자: date customs accepted it.")
     loading_date: date | None = Field(default=None, description="선적일자 / 출항일자 when shipped.")
     shipped: bool = Field(description="선적여부: whether the goods have been loaded and left.")
-    exporter_id: Text | None = Field(
-        default=None, description="수출자 통관고유부호."
-    )
+    exporter_id: Text | None = Field(default=None, description="수출자 통관고유부호.")
     buyer_name: Text = Field(description="해외거래처 상호 (overseas buyer).")
-    buyer_code: Text | None = Field(
-        default=None, description="해외거래처부호."
-    )
+    buyer_code: Text | None = Field(default=None, description="해외거래처부호.")
     destination_country: Country = Field(description="목적국, ISO 3166-1 alpha-2.")
-    hs_code: str = Field(min_length=4, max_length=12, description="세번부호 (HSK, 10 digits).")
+    hs_code: HsCode = Field(description="세번부호 (HSK, 10 digits).")
     payment_method: PaymentMethod | None = Field(default=None, description="결제방법, mapped.")
-    currency: str = Field(min_length=3, max_length=3, description="결제통화.")
+    currency: CurrencyCode = Field(description="결제통화.")
     amount: Decimal = Field(gt=0, max_digits=24, description="결제금액 in the payment currency.")
     fob_krw: int | None = Field(default=None, ge=0, description="FOB 원화금액 (KRW, whole won).")
     invoice_number: Text | None = Field(default=None, description="송품장번호, when declared.")
@@ -61,22 +55,6 @@ class ExportDeclaration(BaseModel):
             value = normalise_declaration_number(value)
             if not _DECL.match(value):
                 raise ValueError("declaration number must be 10-20 letters or digits")
-        return value
-
-    @field_validator("currency")
-    @classmethod
-    def _iso4217(cls, value: str) -> str:
-        if value not in MINOR_UNITS:
-            raise ValueError("not an active ISO 4217 currency code")
-        return value
-
-    @field_validator("hs_code", mode="before")
-    @classmethod
-    def _hs(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            value = value.replace(".", "").replace(" ", "").replace("-", "")
-            if not value.isascii() or not value.isdigit():
-                raise ValueError("HS code must be digits")
         return value
 
     @model_validator(mode="after")

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Self
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -87,6 +88,26 @@ class Incoterm(StrEnum):
     CIF = "CIF"
 
 
+def _iso4217(value: str) -> str:
+    if value not in MINOR_UNITS:
+        raise ValueError("not an active ISO 4217 currency code")
+    return value
+
+
+def _hs_digits(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.replace(".", "").replace(" ", "").replace("-", "")
+        if not value.isascii() or not value.isdigit():
+            raise ValueError("HS code must be digits")
+    return value
+
+
+#: An active ISO 4217 code.
+CurrencyCode = Annotated[str, Field(min_length=3, max_length=3), AfterValidator(_iso4217)]
+#: Harmonized System code: digits, written with or without dots, spaces or dashes.
+HsCode = Annotated[str, BeforeValidator(_hs_digits), Field(min_length=4, max_length=12)]
+
+
 def _country(value: str) -> str:
     code = value.strip().upper()
     if not is_country(code):
@@ -137,32 +158,16 @@ class ExportRecord(BaseModel):
     shipment_date: date
     declaration_number: Text | None = None
     buyer: Buyer
-    currency: str = Field(min_length=3, max_length=3)
+    currency: CurrencyCode
     amount: Decimal = Field(gt=0, max_digits=24)
     payment_method: PaymentMethod
     due_date: date | None = None
     tenor_days: int | None = Field(default=None, ge=0, le=3650)
     incoterms: Incoterm | None = None
-    hs_code: str = Field(min_length=4, max_length=12)
+    hs_code: HsCode
     description: LongText | None = None
     line_items: tuple[LineItem, ...] = Field(default=(), max_length=1000)
     origin: RecordOrigin = RecordOrigin.ERP
-
-    @field_validator("currency")
-    @classmethod
-    def _iso4217(cls, value: str) -> str:
-        if value not in MINOR_UNITS:
-            raise ValueError("not an active ISO 4217 currency code")
-        return value
-
-    @field_validator("hs_code", mode="before")
-    @classmethod
-    def _hs_digits(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            value = value.replace(".", "").replace(" ", "").replace("-", "")
-            if not value.isascii() or not value.isdigit():
-                raise ValueError("HS code must be digits")
-        return value
 
     @field_validator("amount")
     @classmethod
