@@ -1,4 +1,4 @@
-"""Accounts of a sync: per source, read = attached + withheld + quarantined + pending.
+"""Accounts of a sync: per source, read = attached + withheld + quarantined + pending + unchanged.
 
 Plain data shared by the pipeline, the CLI report and the service; no stage logic.
 """
@@ -7,22 +7,33 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 
 @dataclass
 class SourceAccount:
-    """Per-source account: read = attached + withheld + quarantined + pending."""
+    """Per-source account: read = attached + withheld + quarantined + pending + unchanged.
+
+    ``unchanged`` counts records identical to a version an earlier submission already attached
+    (a re-read of the same export): they are not sent again.
+    """
 
     read: int = 0
     attached: int = 0
     withheld: Counter[str] = field(default_factory=Counter)
     quarantined: int = 0
     pending: int = 0
+    unchanged: int = 0
 
     def balanced(self) -> bool:
-        accounted = self.attached + sum(self.withheld.values()) + self.quarantined + self.pending
+        accounted = (
+            self.attached
+            + sum(self.withheld.values())
+            + self.quarantined
+            + self.pending
+            + self.unchanged
+        )
         return self.read == accounted
 
     def as_dict(self) -> dict[str, Any]:
@@ -32,6 +43,7 @@ class SourceAccount:
             "withheld": dict(sorted(self.withheld.items())),
             "quarantined": self.quarantined,
             "pending": self.pending,
+            "unchanged": self.unchanged,
         }
 
 
@@ -47,7 +59,10 @@ class SyncResult:
     suppressed_records: int = 0
     delivered: int = 0
     failed: dict[str, str] = field(default_factory=dict)
+    dead: dict[str, str] = field(default_factory=dict)
+    breaker_open_until: datetime | None = None
     reconciliation: ReconcileSummary | None = None
+    skipped: dict[str, str] = field(default_factory=dict)  # unchanged source -> run that read it
 
     def totals(self) -> SourceAccount:
         total = SourceAccount()
@@ -57,6 +72,7 @@ class SyncResult:
             total.withheld.update(acc.withheld)
             total.quarantined += acc.quarantined
             total.pending += acc.pending
+            total.unchanged += acc.unchanged
         return total
 
 

@@ -44,6 +44,8 @@ def book(attribution: Attribution, outcome: str, reason: str | None = None) -> N
             account.withheld[reason or "policy.undefined"] += n
         elif outcome == "quarantined":
             account.quarantined += n
+        elif outcome == "unchanged":
+            account.unchanged += n
         else:
             account.pending += n
 

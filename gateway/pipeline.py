@@ -8,49 +8,41 @@ the webhook service and tests alike.
 
 from __future__ import annotations
 
-import json
+import random
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Protocol
+from typing import Any
 
 from gateway.account import ReconcileSummary, SourceAccount, SyncResult
-from gateway.aggregate import AggregationError, Aggregator, bucket_key
+from gateway.aggregate import Aggregate, AggregationError, Aggregator, BucketKey, bucket_key
 from gateway.booking import Attribution, Booking, ReconcileSetup, book
 from gateway.canonical import canonical_json, sha256_hex
 from gateway.crypto import (
     PaillierPublicKey,
     PseudonymKey,
     SigningKey,
-    b64url_decode,
     encrypt_bucket_totals,
 )
-from gateway.errors import AccountingError, DeliveryError, VerificationError
+from gateway.delivery import Courier, DeliveryReport, DeliverySettings, InsurerSink, ReceiptCheck
+from gateway.errors import AccountingError
 from gateway.guard import Receivable
 from gateway.ingest import Quarantined
 from gateway.ingest.customs import DeclarationStatus, apply_statuses
-from gateway.ledger import receipt_digest
 from gateway.limits import Limits
 from gateway.model import ExportDeclaration, ExportRecord
 from gateway.policy.decision import Decision, Outcome
 from gateway.policy.engine import PolicyEngine
-from gateway.reconcile import (
-    reconcile,
-)
+from gateway.reconcile import reconcile
 from gateway.sign import sign_submission
-from gateway.store import Store
+from gateway.store import Checkpoint, RecordVersion, Store
 from gateway.transform import OperatorError, OperatorSet, transform
-from gateway.verify import verify_receipt
+from gateway.versions import VersionTracker
 
 SCHEMA = "ecg.submission/1"
-
-
-class InsurerSink(Protocol):
-    """What delivery needs from an insurer client (adapters.insurer.client.InsurerClient)."""
-
-    def submit(self, submission_id: str, jws: str) -> str: ...
+EXPOSURE_META = "exposure.snapshot_sha256"
 
 
 @dataclass(frozen=True)
@@ -114,6 +106,7 @@ class Pipeline:
         settings = runtime.engine.settings()
         self._k = settings.k
         self._dims = tuple(settings.bucket)
+        self._source_names: dict[str, str] = {}  # source_ref prefix -> configured source name
 
     # -- decision + transform, shared by sync and preview ------------------------------------
     def _decide(
@@ -150,8 +143,12 @@ class Pipeline:
         receivables: Iterable[Receivable | Quarantined] = (),
         *,
         as_of: date | None = None,
+        checkpoints: Callable[[Mapping[str, SourceAccount]], Sequence[Checkpoint]] | None = None,
     ) -> SyncResult:
         """Ingest every source to the end and write the resulting submissions to the outbox.
+
+        ``checkpoints`` gives, from the final accounts, the sources' checkpoints; they are
+        written with the run's account when it finishes (never for an interrupted run).
 
         With customs sources (and a reconcile setup) the ERP records are first reconciled with
         the declarations: matched and customs-only shipments are attached, ERP-only ones stay
@@ -173,7 +170,11 @@ class Pipeline:
             stream = attachable
         self._attach(result, stream, extra)
         self._check_account(result)
-        self._store.finish_run(run_id, {n: a.as_dict() for n, a in result.sources.items()})
+        self._store.finish_run(
+            run_id,
+            {n: a.as_dict() for n, a in result.sources.items()},
+            checkpoints=checkpoints(result.sources) if checkpoints else (),
+        )
         return result
 
     def reconcile_only(
@@ -205,6 +206,7 @@ class Pipeline:
                 account.quarantined += len(bad)
             for item in batch:
                 if not isinstance(item, Quarantined):
+                    self._source_names[item.source_ref.rpartition(":")[0]] = name
                     yield item, account
             if self._progress:
                 self._progress(name, len(batch))
@@ -222,25 +224,85 @@ class Pipeline:
         stream: Iterable[tuple[ExportRecord, Attribution]],
         extra: Mapping[str, dict[str, Any]],
     ) -> None:
-        """Policy, transform and aggregation over ``stream``; chunks go to the outbox."""
-        aggregator = Aggregator(self._k)
-        pending: list[dict[str, Any]] = []
+        """Versions, policy, transform over ``stream``; chunks go to the outbox, each committed
+        with the record versions it attaches. Records unchanged since they were attached are
+        not decided or sent again. The last submission carries the exposure snapshot."""
+        tracker = VersionTracker(self._store, self._source_names)
+        pending: list[tuple[dict[str, Any], RecordVersion]] = []
         limit = self._rt.limits.max_attachments_per_submission
         sequence = 0
         for batch in _batches(stream, self._rt.limits.policy_batch_size):
-            decided = self._decide([record for record, _ in batch], extra)
-            for (original, decision), (_, attribution) in zip(decided, batch, strict=True):
-                attachment = self._apply(result.run_id, original, decision, attribution, aggregator)
-                if attachment is not None:
-                    pending.append(attachment)
+            pending += self._attach_batch(result.run_id, tracker, batch, extra)
             while len(pending) >= limit:
                 chunk, pending = pending[:limit], pending[limit:]
                 self._emit(result, chunk, None, sequence, final=False)
                 sequence += 1
-        aggregate = aggregator.finish()
-        self._emit(result, pending, aggregate, sequence, final=True)
+        aggregate = self._exposure_snapshot([v for _, v in pending])
         result.buckets = len(aggregate.buckets)
         result.suppressed_records = aggregate.suppressed_records
+        digest = self._snapshot_digest(aggregate)
+        if digest == self._store.get_meta(EXPOSURE_META):
+            self._emit(result, pending, None, sequence, final=True)
+        else:
+            self._emit(result, pending, aggregate, sequence, final=True,
+                       meta={EXPOSURE_META: digest})
+
+    def _attach_batch(
+        self,
+        run_id: str,
+        tracker: VersionTracker,
+        batch: list[tuple[ExportRecord, Attribution]],
+        extra: Mapping[str, dict[str, Any]],
+    ) -> list[tuple[dict[str, Any], RecordVersion]]:
+        """Attach one batch. A record whose key already occurred earlier in the batch starts a
+        new segment, so it is compared with what the earlier occurrence left behind."""
+        attached: list[tuple[dict[str, Any], RecordVersion]] = []
+        while batch:
+            identities = tracker.identify((r, r.policy_input()) for r, _ in batch)
+            keys = [i.key for i in identities]
+            cut = next((n for n in range(1, len(keys)) if keys[n] in keys[:n]), len(keys))
+            fresh = []
+            for (record, attribution), identity in zip(batch[:cut], identities[:cut], strict=True):
+                if tracker.unchanged(identity):
+                    book(attribution, "unchanged")
+                else:
+                    fresh.append((record, attribution, identity))
+            decided = self._decide([record for record, _, _ in fresh], extra)
+            for (original, decision), (_, attrib, identity) in zip(decided, fresh, strict=True):
+                out = self._apply(run_id, original, decision, attrib)
+                if out is not None:
+                    attachment, key, exposure = out
+                    version = tracker.attach(identity, key.as_dict() if key else None, exposure)
+                    if version.version > 1:
+                        attachment["revision"] = version.version
+                    attached.append((attachment, version))
+            batch = batch[cut:]
+        return attached
+
+    def _exposure_snapshot(self, uncommitted: Sequence[RecordVersion]) -> Aggregate:
+        """The k-rule aggregate of the exporter's whole book: the latest attached version of
+        every record, including those this run is about to commit."""
+        book_by_id = {v.record_id: v for v in self._store.exposure_book()}
+        for v in uncommitted:
+            book_by_id[v.record_id] = v
+        aggregator = Aggregator(self._k)
+        for v in book_by_id.values():
+            if v.bucket is not None and v.exposure_minor is not None:
+                aggregator.add(BucketKey(**v.bucket), v.exposure_minor)
+        return aggregator.finish()
+
+    def _snapshot_digest(self, aggregate: Aggregate) -> str:
+        return sha256_hex(
+            canonical_json(
+                {
+                    "key": self._rt.paillier_public_key.fingerprint,
+                    "buckets": [
+                        [b.key.as_dict(), b.records, b.total_minor] for b in aggregate.buckets
+                    ],
+                    "suppressed": aggregate.suppressed_records,
+                }
+            )
+        )
 
     def _apply(
         self,
@@ -248,8 +310,7 @@ class Pipeline:
         original: dict[str, Any],
         decision: Decision,
         attribution: Attribution,
-        aggregator: Aggregator,
-    ) -> dict[str, Any] | None:
+    ) -> tuple[dict[str, Any], BucketKey | None, int | None] | None:
         if decision.outcome is Outcome.WITHHOLD:
             book(attribution, "withheld", decision.reason)
             return None
@@ -267,10 +328,8 @@ class Pipeline:
         except (OperatorError, AggregationError) as exc:
             book(attribution, "withheld", exc.reason_code)
             return None
-        if key is not None and out.exposure_minor is not None:
-            aggregator.add(key, out.exposure_minor)
         book(attribution, "attached")
-        return out.attachment
+        return out.attachment, key, out.exposure_minor if key is not None else None
 
     # -- reconciliation ------------------------------------------------------------------------
     def _reconciled(
@@ -344,12 +403,14 @@ class Pipeline:
     def _emit(
         self,
         result: SyncResult,
-        attachments: list[dict[str, Any]],
-        aggregate: Any,
+        attached: Sequence[tuple[dict[str, Any], RecordVersion]],
+        aggregate: Aggregate | None,
         sequence: int,
         *,
         final: bool,
+        meta: Mapping[str, str] | None = None,
     ) -> None:
+        attachments = [attachment for attachment, _ in attached]
         exposure = None
         plain_buckets: list[Any] = []
         if aggregate is not None and aggregate.buckets:
@@ -401,6 +462,8 @@ class Pipeline:
             jws=jws,
             payload_sha256=sha256_hex(canonical_json(payload)),
             policy_version=self._rt.engine.version,
+            records=[version for _, version in attached],
+            meta=meta,
         )
         result.submissions.append(submission_id)
 
@@ -410,57 +473,33 @@ class Pipeline:
                 raise AccountingError(
                     f"source {name}: read {account.read} != attached {account.attached} + withheld "
                     f"{sum(account.withheld.values())} + quarantined {account.quarantined} + "
-                    f"pending {account.pending}"
+                    f"pending {account.pending} + unchanged {account.unchanged}"
                 )
 
     # -- delivery ------------------------------------------------------------------------------
     def deliver(
-        self, sink: InsurerSink, result: SyncResult | None = None
-    ) -> tuple[int, dict[str, str]]:
-        """Send every pending submission; verify and store each receipt.
-
-        Returns ``(delivered, failed)``.
-        """
-        delivered, failed = 0, {}
-        for sub in self._store.pending_submissions(limit=10_000):
-            try:
-                receipt = sink.submit(sub.submission_id, sub.jws)
-                verified = verify_receipt(
-                    receipt,
-                    dict(self._rt.receipt_jwks),
-                    submission_id=sub.submission_id,
-                    audience=self._rt.exporter_id,
-                )
-                if verified.payload.payload_sha256 != sub.payload_sha256:
-                    raise VerificationError("receipt covers a different payload than the one sent")
-                sent_head = _sent_ledger_head(sub.jws)
-                countersigned = verified.payload.ledger
-                if (countersigned.model_dump() if countersigned else None) != sent_head:
-                    raise VerificationError("receipt countersigns a different ledger head")
-            except (DeliveryError, VerificationError) as exc:
-                permanent = isinstance(exc, DeliveryError) and not exc.retryable
-                self._store.mark_failed(sub.submission_id, exc.diagnostics(), permanent=permanent)
-                failed[sub.submission_id] = exc.diagnostics()
-                continue
-            # The disclosure goes into the ledger first: appending is idempotent per submission,
-            # so a crash before the outbox is closed only means the receipt is fetched again.
-            self._store.append_ledger(
-                submission_id=sub.submission_id,
-                payload_sha256=sub.payload_sha256,
-                policy_version=sub.policy_version,
-                receipt_sha256=receipt_digest(receipt),
-                receipt_id=verified.payload.jti,
-                ledger_anchor=(sent_head["seq"], sent_head["hash"]) if sent_head else None,
-            )
-            self._store.mark_delivered(sub.submission_id, receipt, verified.payload.jti)
-            delivered += 1
+        self,
+        sink: InsurerSink,
+        result: SyncResult | None = None,
+        *,
+        settings: DeliverySettings | None = None,
+        wait: bool = False,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ) -> DeliveryReport:
+        """Send every due outbox entry; verify, ledger and store each receipt (gateway.delivery)."""
+        courier = Courier(
+            self._store,
+            ReceiptCheck(self._rt.receipt_jwks, self._rt.exporter_id),
+            settings,
+            clock=self._clock,
+            sleep=sleep,
+            rng=rng,
+        )
+        report = courier.deliver(sink, wait=wait)
         if result is not None:
-            result.delivered, result.failed = delivered, failed
-        return delivered, failed
-
-
-def _sent_ledger_head(jws: str) -> dict[str, Any] | None:
-    """The ledger head our own stored submission carried (its payload is ours: no re-verify)."""
-    payload = json.loads(b64url_decode(jws.split(".")[1]))
-    head = payload.get("ledger")
-    return dict(head) if head else None
+            result.delivered, result.failed, result.dead = (
+                report.delivered, report.failed, report.dead
+            )
+            result.breaker_open_until = report.breaker_open_until
+        return report

@@ -7,12 +7,18 @@ validated, and the insurer's Paillier key must match its pinned fingerprint.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import hashlib
+import itertools
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from gateway.account import SourceAccount
 from gateway.adapters.customs import (
     CustomsCsvSource,
     CustomsJsonSource,
@@ -35,7 +41,7 @@ from gateway.adapters.erp.receivables import (
 from gateway.adapters.insurer.client import InsurerClient, make_http_client
 from gateway.adapters.policy_files import builtin_policy, load_policy_dir
 from gateway.booking import ReconcileSetup
-from gateway.errors import ConfigError
+from gateway.errors import ConfigError, SourceError
 from gateway.guard import Receivable
 from gateway.ingest import ColumnMapping, Quarantined, SourceItem
 from gateway.keys import (
@@ -47,7 +53,8 @@ from gateway.pipeline import CustomsItem, Runtime
 from gateway.policy.bundle import PolicyBundle
 from gateway.policy.engine import RegoEngine
 from gateway.settings import CustomsSourceSettings, Settings, SourceSettings
-from gateway.store import SqliteStore
+from gateway.store import Checkpoint, SqliteStore, Store
+from gateway.store.lock import StoreLock
 from gateway.transform import OperatorContext, build_operators
 
 
@@ -109,8 +116,10 @@ def load_mapping_for(name: str) -> ColumnMapping:
     return from_mapping_file(Path(name))
 
 
-def open_source(source: SourceSettings, settings: Settings) -> Iterable[SourceItem]:
-    """A streaming iterator over one configured source."""
+def open_source(
+    source: SourceSettings, settings: Settings, *, watermark: str | None = None
+) -> Iterable[SourceItem]:
+    """A streaming iterator over one configured source (SQL: rows above ``watermark``)."""
     mapping = load_mapping_for(source.mapping)
     if source.kind == "csv":
         assert source.path is not None
@@ -128,7 +137,11 @@ def open_source(source: SourceSettings, settings: Settings) -> Iterable[SourceIt
     if not url:
         raise ConfigError(f"source {source.name}: environment variable {source.url_env} is not set")
     assert source.query is not None
-    return SqlSource(url, source.query, mapping)
+    params = {} if source.watermark_column is None else {"watermark": watermark}
+    return SqlSource(
+        url, source.query, mapping, params=params, name=source.name,
+        watermark_column=source.watermark_column, limits=settings.limits,
+    )
 
 
 def open_sources(settings: Settings) -> dict[str, Iterable[SourceItem]]:
@@ -138,15 +151,97 @@ def open_sources(settings: Settings) -> dict[str, Iterable[SourceItem]]:
     return {s.name: open_source(s, settings) for s in settings.sources}
 
 
-@contextmanager
-def open_store(settings: Settings) -> Iterator[SqliteStore]:
-    """The local store under ``data_dir`` (created with owner-only permissions)."""
-    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    store = SqliteStore(settings.store_path)
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a source file, read in blocks."""
+    digest = hashlib.sha256()
     try:
-        yield store
-    finally:
-        store.close()
+        with path.open("rb") as handle:
+            while block := handle.read(1 << 20):
+                digest.update(block)
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot be read ({exc.strerror})") from exc
+    return digest.hexdigest()
+
+
+@dataclass
+class SourcePlan:
+    """What one sync reads: the sources to open, those skipped as unchanged, and how each
+    source's checkpoint is written when the run finishes."""
+
+    sources: dict[str, Iterable[SourceItem]] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)  # source -> run that read it
+    _basis: dict[str, Checkpoint] = field(default_factory=dict)
+
+    def checkpoints(self, accounts: Mapping[str, SourceAccount]) -> list[Checkpoint]:
+        out = []
+        for name, basis in self._basis.items():
+            source = self.sources.get(name)
+            mark = getattr(source, "high_water", None) or basis.watermark
+            rows = accounts[name].read if name in accounts else 0
+            out.append(dataclasses.replace(basis, rows=rows, watermark=mark))
+        return out
+
+
+def plan_sources(
+    settings: Settings,
+    store: Store,
+    policy_version: str,
+    replay: Mapping[str, Iterable[SourceItem]] | None = None,
+) -> SourcePlan:
+    """Open every configured source, using the checkpoints of earlier runs (docs/reliability.md).
+
+    A file whose content hash and policy version equal its last checkpoint is skipped when
+    nothing else can change its outcome (no customs, no open items, nothing replayed into it):
+    every row would be found unchanged or decided exactly as before. An SQL source with a
+    ``watermark_column`` reads only rows above the last high-water mark.
+    """
+    if not settings.sources:
+        raise ConfigError("no sources configured: add a [[sources]] table to the configuration")
+    replay = replay or {}
+    plan = SourcePlan()
+    settled = not settings.customs and settings.receivables is None
+    for src in settings.sources:
+        previous = store.get_checkpoint(src.name)
+        if src.kind == "sql":
+            mark = previous.watermark if previous and previous.watermark else src.watermark_start
+            plan._basis[src.name] = Checkpoint(src.name, "sql", 0, policy_version, watermark=mark)
+            plan.sources[src.name] = open_source(src, settings, watermark=mark)
+            continue
+        assert src.path is not None
+        digest = file_sha256(src.path)
+        if (
+            settled
+            and src.name not in replay
+            and previous is not None
+            and (previous.content_sha256, previous.policy_version) == (digest, policy_version)
+        ):
+            plan.skipped[src.name] = previous.run_id
+            continue
+        plan._basis[src.name] = Checkpoint(
+            src.name, src.kind, 0, policy_version, content_sha256=digest
+        )
+        plan.sources[src.name] = open_source(src, settings)
+    for name, items in replay.items():
+        plan.sources[name] = itertools.chain(plan.sources.get(name, ()), items)
+    return plan
+
+
+@contextmanager
+def open_store(settings: Settings, *, lock: str | None = None) -> Iterator[SqliteStore]:
+    """The local store under ``data_dir`` (created with owner-only permissions).
+
+    With ``lock`` (the command's name) the store is held exclusively for the command: a second
+    ``gateway sync`` or ``serve`` on the same store is refused instead of racing.
+    """
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.ExitStack() as stack:
+        if lock is not None:
+            stack.enter_context(StoreLock(settings.store_path, lock))
+        store = SqliteStore(settings.store_path)
+        try:
+            yield store
+        finally:
+            store.close()
 
 
 @contextmanager

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from gateway.deadlines import DeadlineSettings
+from gateway.delivery import DeliverySettings
 from gateway.errors import ConfigError
 from gateway.limits import Limits
 from gateway.reconcile import ReconcileConfig
@@ -89,9 +90,17 @@ class SourceSettings(_Strict):
     mapping: str = "generic"
     encoding: Literal["auto", "utf-8", "utf-8-sig", "cp949", "euc-kr"] = "auto"
     delimiter: str | None = None
+    watermark_column: str | None = Field(
+        default=None, description="SQL only: read rows above the last high-water mark."
+    )
+    watermark_start: str | None = None
 
     @model_validator(mode="after")
     def _kind_fields(self) -> SourceSettings:
+        if self.watermark_column is not None and (self.kind != "sql" or not self.watermark_start):
+            raise ValueError(
+                f"source {self.name}: watermark_column needs kind sql and a watermark_start"
+            )
         if self.kind in ("csv", "jsonl") and self.path is None:
             raise ValueError(f"source {self.name}: kind {self.kind} needs path")
         if self.kind == "sql" and (not (self.url or self.url_env) or not self.query):
@@ -148,6 +157,7 @@ class Settings(BaseSettings):
     deadlines: DeadlineSettings = DeadlineSettings()
     receivables: ReceivablesSettings | None = None
     service: ServiceSettings = ServiceSettings()
+    delivery: DeliverySettings = DeliverySettings()
     limits: Limits = Limits()
 
     @field_validator("exporter_id", "data_dir", mode="before")
@@ -166,6 +176,18 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # The environment overrides the file; the file is passed in as init data.
         return (env_settings, init_settings)
+
+    @model_validator(mode="after")
+    def _incremental_without_customs(self) -> Settings:
+        # Rows below the mark are never read again; an invoice still waiting for its customs
+        # declaration would never be reconciled and so never attached: refuse, fail closed.
+        marked = [s.name for s in self.sources if s.watermark_column]
+        if marked and self.customs:
+            raise ValueError(
+                f"source {marked[0]}: watermark_column cannot be combined with [[customs]] "
+                "(rows pending customs clearance would not be read again)"
+            )
+        return self
 
     @property
     def store_path(self) -> Path:

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from gateway.cli import app
 from gateway.deadlines import DeadlineSettings
+from gateway.delivery import DeliverySettings
 from gateway.limits import Limits
 from gateway.reconcile import ReconcileConfig
 from gateway.settings import (
@@ -43,6 +44,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "deadlines": DeadlineSettings,
     "receivables": ReceivablesSettings,
     "service": ServiceSettings,
+    "delivery": DeliverySettings,
     "limits": Limits,
 }
 

@@ -76,6 +76,7 @@ class SqlSource:
         batch_size: int = 1000,
         name: str | None = None,
         limits: Limits = _DEFAULT_LIMITS,
+        watermark_column: str | None = None,
     ) -> None:
         if mapping.decimal.decimal_separator != "." or "%Y-%m-%d" not in mapping.date_format:
             raise ConfigError(
@@ -93,6 +94,9 @@ class SqlSource:
         self.limits = limits
         digest = hashlib.sha256(query.encode("utf-8")).hexdigest()[:12]
         self.source = f"sql:{name or digest}"
+        self.watermark_column = watermark_column
+        self.high_water: str | None = None  # the largest watermark value read, as text
+        self._high: Any = None
 
     def __repr__(self) -> str:
         return f"SqlSource({self.database!r}, source={self.source!r})"
@@ -122,8 +126,34 @@ class SqlSource:
                 text(self.query), self.params
             )
             columns = list(result.keys())
+            mark = self._watermark_index(columns)
             for number, row in enumerate(result, 1):
+                if mark is not None:
+                    self._advance(row[mark])
                 yield self._item(columns, row, number)
+
+    def _watermark_index(self, columns: list[str]) -> int | None:
+        if self.watermark_column is None:
+            return None
+        if self.watermark_column not in columns:
+            raise SourceError(
+                f"{self.source}: the query returns no watermark column '{self.watermark_column}'"
+            )
+        return columns.index(self.watermark_column)
+
+    def _advance(self, value: Any) -> None:
+        """Track the high-water mark in the database's own type (so 10 sorts after 9)."""
+        if value is None:
+            return
+        try:
+            if self._high is None or value > self._high:
+                self._high = value
+                self.high_water = sql_text(value)
+        except (TypeError, FieldValueError) as exc:
+            raise SourceError(
+                f"{self.source}: watermark column '{self.watermark_column}' has values that "
+                "cannot be ordered"
+            ) from exc
 
     def _item(self, columns: list[str], row: Any, number: int) -> SourceItem:
         raw: dict[str, str | None] = {}

@@ -12,9 +12,10 @@ from gateway.account import ReconcileSummary, SyncResult
 
 
 def account_table(result: SyncResult) -> Table:
-    """read / attached / withheld by reason / quarantined / pending per source, with a total row."""
+    """read / attached / withheld / quarantined / pending / unchanged per source, and a total."""
     table = Table(title=f"Account of {result.run_id}", show_lines=False)
-    for column in ("source", "read", "attached", "withheld", "quarantined", "pending"):
+    columns = ("source", "read", "attached", "withheld", "quarantined", "pending", "unchanged")
+    for column in columns:
         table.add_column(column, justify="left" if column == "source" else "right")
     rows = [*result.sources.items(), ("total", result.totals())]
     for name, acc in rows:
@@ -26,6 +27,7 @@ def account_table(result: SyncResult) -> Table:
             str(withheld),
             str(acc.quarantined),
             str(acc.pending),
+            str(acc.unchanged),
             style="bold" if name == "total" else None,
         )
     return table
@@ -95,6 +97,10 @@ def print_account(console: Console, result: SyncResult) -> None:
     if result.reconciliation is not None:
         print_reconciliation(console, result.reconciliation)
     console.print(account_table(result))
+    for name, run_id in sorted(result.skipped.items()):
+        console.print(
+            f"  source [cyan]{escape(name)}[/]: skipped, same file and policy as {run_id}"
+        )
     total = result.totals()
     for reason, count in sorted(total.withheld.items()):
         console.print(f"  withheld [cyan]{reason}[/]: {count}")
@@ -104,9 +110,22 @@ def print_account(console: Console, result: SyncResult) -> None:
         f"exposure buckets: {result.buckets}, "
         f"records suppressed below k: {result.suppressed_records}"
     )
-    console.print(f"delivered: {result.delivered}, failed: {len(result.failed)}")
-    for sub_id, why in result.failed.items():
-        console.print(f"  [red]failed[/] {sub_id}: {escape(why)}", highlight=False, soft_wrap=True)
+    console.print(
+        f"delivered: {result.delivered}, failed: {len(result.failed)}, "
+        f"dead-lettered: {len(result.dead)}"
+    )
+    for label, entries in (("failed", result.failed), ("dead-lettered", result.dead)):
+        for sub_id, why in entries.items():
+            console.print(
+                f"  [red]{label}[/] {sub_id}: {escape(why)}", highlight=False, soft_wrap=True
+            )
+    if result.failed:
+        console.print("  failed entries are retried by the next sync (see 'gateway outbox list')")
+    if result.breaker_open_until is not None:
+        console.print(
+            "  [yellow]circuit breaker open[/]: the insurer kept failing; nothing is sent until "
+            f"{result.breaker_open_until.isoformat(timespec='seconds')}"
+        )
 
 
 def result_json(result: SyncResult) -> dict[str, Any]:
@@ -120,5 +139,10 @@ def result_json(result: SyncResult) -> dict[str, Any]:
         "suppressed_records": result.suppressed_records,
         "delivered": result.delivered,
         "failed": result.failed,
+        "dead": result.dead,
+        "skipped": result.skipped,
+        "breaker_open_until": (
+            result.breaker_open_until.isoformat() if result.breaker_open_until else None
+        ),
         "reconciliation": result.reconciliation.as_dict() if result.reconciliation else None,
     }

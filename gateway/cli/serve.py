@@ -38,9 +38,9 @@ def command(
 
         def deliver(pipeline: Pipeline) -> None:
             with insurer_client(settings) as client:
-                pipeline.deliver(client)
+                pipeline.deliver(client, settings=settings.delivery)
 
-        with open_store(settings) as store:
+        with open_store(settings, lock="serve") as store:
             app = create_app(
                 runtime,
                 store,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -21,14 +22,15 @@ from rich.progress import (
 from gateway.account import SyncResult
 from gateway.cli._common import ConfigOption, console, gateway_errors, setup_logging
 from gateway.cli.report import print_account, result_json
+from gateway.ingest import SourceItem
 from gateway.pipeline import Pipeline
 from gateway.runtime import (
     build_runtime,
     insurer_client,
     open_customs,
     open_receivables,
-    open_sources,
     open_store,
+    plan_sources,
 )
 from gateway.settings import Settings, load_settings
 
@@ -39,11 +41,17 @@ def run_sync(
     deliver: bool = True,
     show_progress: bool = True,
     as_of: date | None = None,
+    replay: Mapping[str, Iterable[SourceItem]] | None = None,
+    command: str = "sync",
 ) -> SyncResult:
-    """Build the runtime, process every source into the outbox and deliver it."""
+    """Build the runtime, process every source into the outbox and deliver it.
+
+    ``replay`` adds items to the named sources (rows taken back out of the quarantine); they
+    are read after the source itself, and records already attached are not sent again.
+    """
     runtime = build_runtime(settings)
-    sources = open_sources(settings)
-    with open_store(settings) as store:
+    with open_store(settings, lock=command) as store:
+        plan = plan_sources(settings, store, runtime.engine.version, replay)
         progress = Progress(
             SpinnerColumn(),
             TextColumn("[bold]{task.description}"),
@@ -66,11 +74,16 @@ def run_sync(
             pipeline = Pipeline(runtime, store, progress=advance)
             customs = open_customs(settings) or None
             result = pipeline.process(
-                sources, customs, open_receivables(settings), as_of=as_of
+                plan.sources,
+                customs,
+                open_receivables(settings),
+                as_of=as_of,
+                checkpoints=plan.checkpoints,
             )
+            result.skipped = dict(plan.skipped)
         if deliver:
             with insurer_client(settings) as client:
-                pipeline.deliver(client, result)
+                pipeline.deliver(client, result, settings=settings.delivery, wait=True)
     return result
 
 

@@ -1,4 +1,4 @@
-"""The local store: runs, dedup keys, quarantine, the outbox and receipts.
+"""The local store: runs, record versions, checkpoints, quarantine, the outbox and receipts.
 
 :class:`Store` is the interface; :class:`SqliteStore` the embedded implementation (one SQLite
 file, WAL, ``synchronous=FULL``, mode 0600). This package and ``gateway.adapters`` are the only
@@ -6,12 +6,13 @@ places that do IO.
 """
 
 from gateway.store.base import (
+    Checkpoint,
     QuarantineEntry,
     QuarantineItem,
     QuarantineStatus,
     Receipt,
+    RecordVersion,
     Run,
-    SeenRecord,
     Store,
     Submission,
     SubmissionStatus,
@@ -21,12 +22,13 @@ from gateway.store.sqlite import SqliteStore
 
 __all__ = [
     "SCHEMA_VERSION",
+    "Checkpoint",
     "QuarantineEntry",
     "QuarantineItem",
     "QuarantineStatus",
     "Receipt",
+    "RecordVersion",
     "Run",
-    "SeenRecord",
     "SqliteStore",
     "Store",
     "Submission",

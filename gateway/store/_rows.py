@@ -20,7 +20,7 @@ from gateway.store.base import (
 
 SUBMISSION_COLUMNS = (
     "submission_id, run_id, sequence, created_at, status, payload_sha256, attempts, "
-    "last_attempt_at, last_error, policy_version, jws"
+    "last_attempt_at, last_error, policy_version, jws, next_attempt_at"
 )
 RECEIPT_COLUMNS = "submission_id, receipt_id, received_at, verified_at, receipt_jws"
 RUN_COLUMNS = "run_id, started_at, finished_at, source_summary, account"
@@ -102,6 +102,7 @@ def submission(row: sqlite3.Row) -> Submission:
         last_error=row["last_error"],
         policy_version=row["policy_version"],
         jws=row["jws"],
+        next_attempt_at=from_text(row["next_attempt_at"]),
     )
 
 

@@ -50,12 +50,38 @@ class QuarantineItem(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class SeenRecord:
-    """One ingested record's identity: where it came from and a hash of its content."""
+class RecordVersion:
+    """One attached version of a record (docs/reliability.md).
+
+    ``record_id`` is the gateway's own opaque id; ``keys`` are the business keys that name the
+    record (an ERP invoice, a customs declaration); ``content_sha256`` is the hash of the
+    record's content as read, so a re-read is recognised and a changed row becomes version + 1.
+    ``bucket`` and ``exposure_minor`` are the exposure the version adds to the exporter's book.
+    """
+
+    record_id: str
+    version: int
+    content_sha256: str
+    keys: tuple[str, ...] = ()
+    bucket: dict[str, str] | None = None
+    exposure_minor: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """How far a source was read by the last finished run that read it.
+
+    For files, the content hash and the number of rows; for databases, the high-water mark of
+    the configured column. ``policy_version`` is the policy the rows were decided under.
+    """
 
     source: str
-    ref: str
-    content_sha256: str
+    kind: str
+    rows: int
+    policy_version: str
+    content_sha256: str | None = None
+    watermark: str | None = None
+    run_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +125,7 @@ class Submission:
     last_error: str | None
     policy_version: str
     jws: str = dataclasses.field(repr=False)
+    next_attempt_at: datetime | None = None
 
     def summary(self) -> dict[str, Any]:
         """A JSON-ready view without the signed body, for dashboards and APIs."""
@@ -113,6 +140,7 @@ class Submission:
             "last_attempt_at": self.last_attempt_at.isoformat() if self.last_attempt_at else None,
             "last_error": self.last_error,
             "policy_version": self.policy_version,
+            "next_attempt_at": self.next_attempt_at.isoformat() if self.next_attempt_at else None,
         }
 
 
@@ -129,7 +157,7 @@ class Receipt:
 
 @runtime_checkable
 class Store(Protocol):
-    """Durable local state: runs, dedup keys, quarantine, the outbox, receipts and the ledger.
+    """Durable local state: runs, record versions, quarantine, the outbox, receipts, the ledger.
 
     Every method is one transaction. Implementations wrap their driver's errors in
     :class:`gateway.errors.StoreError` and never put record contents in an error message.
@@ -143,17 +171,37 @@ class Store(Protocol):
         account: Mapping[str, Any],
         *,
         source_summary: Mapping[str, Any] | None = None,
+        checkpoints: Sequence[Checkpoint] = (),
     ) -> Run: ...
 
     def get_run(self, run_id: str) -> Run | None: ...
 
-    def mark_seen(self, run_id: str, records: Iterable[SeenRecord]) -> list[bool]: ...
+    def last_run(self) -> Run | None: ...
+
+    def latest_versions(self, keys: Iterable[str]) -> dict[str, RecordVersion]: ...
+
+    def exposure_book(self) -> list[RecordVersion]: ...
+
+    def get_checkpoint(self, source: str) -> Checkpoint | None: ...
+
+    def get_meta(self, name: str) -> str | None: ...
+
+    def set_meta(self, name: str, value: str | None) -> None: ...
 
     def add_quarantine(self, run_id: str, items: Iterable[QuarantineItem]) -> int: ...
 
     def list_quarantine(
-        self, *, run_id: str | None = None, limit: int = 100, offset: int = 0
+        self,
+        *,
+        run_id: str | None = None,
+        status: QuarantineStatus | None = None,
+        limit: int = 100,
+        offset: int = 0,
     ) -> list[QuarantineEntry]: ...
+
+    def get_quarantine(self, entry_id: int) -> QuarantineEntry | None: ...
+
+    def set_quarantine_status(self, entry_ids: Iterable[int], status: QuarantineStatus) -> int: ...
 
     def put_submission(
         self,
@@ -164,17 +212,30 @@ class Store(Protocol):
         jws: str,
         payload_sha256: str,
         policy_version: str,
+        records: Sequence[RecordVersion] = (),
+        meta: Mapping[str, str] | None = None,
     ) -> Submission: ...
 
     def mark_delivered(self, submission_id: str, receipt_jws: str, receipt_id: str) -> Receipt: ...
 
     def mark_failed(
-        self, submission_id: str, error_text: str, *, permanent: bool = False
+        self,
+        submission_id: str,
+        error_text: str,
+        *,
+        permanent: bool = False,
+        next_attempt_at: datetime | None = None,
     ) -> Submission: ...
 
-    def pending_submissions(self, *, limit: int = 1000) -> list[Submission]: ...
+    def requeue(self, submission_id: str) -> Submission: ...
 
-    def list_submissions(self, limit: int = 100, offset: int = 0) -> list[Submission]: ...
+    def pending_submissions(
+        self, *, limit: int = 1000, due_at: datetime | None = None
+    ) -> list[Submission]: ...
+
+    def list_submissions(
+        self, limit: int = 100, offset: int = 0, *, status: SubmissionStatus | None = None
+    ) -> list[Submission]: ...
 
     def get_submission(self, submission_id: str) -> Submission | None: ...
 
@@ -196,4 +257,3 @@ class Store(Protocol):
     def ledger_head(self) -> LedgerAnchor | None: ...
 
     def close(self) -> None: ...
-

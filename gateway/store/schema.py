@@ -13,6 +13,12 @@ Tables are laid out for crash-proof delivery and the disclosure ledger:
 - ``submissions``: the outbox; a row is committed before its JWS is sent.
 - ``receipts``: the insurer's signed receipt that closes an outbox entry.
 - ``ledger`` (version 2): the disclosure hash chain, one row per disclosure (docs/ledger.md).
+- version 3 (docs/reliability.md): ``records`` (every attached version of a record, with the
+  submission that carried it and its exposure bucket), ``record_keys`` (the business keys that
+  name a record), ``checkpoints`` (per source: file hash, rows, database high-water mark),
+  ``meta`` (small named values: the last exposure snapshot, the circuit breaker), the outbox's
+  ``next_attempt_at`` and the quarantine's ``raw_sha256``. ``records_seen`` is dropped: it was
+  never written by a release.
 """
 
 from __future__ import annotations
@@ -102,7 +108,52 @@ _V2: Final[tuple[str, ...]] = (
     """,
 )
 
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2)
+_V3: Final[tuple[str, ...]] = (
+    "DROP TABLE records_seen",
+    """
+    CREATE TABLE records (
+        record_id       TEXT NOT NULL,
+        version         INTEGER NOT NULL CHECK (version >= 1),
+        content_sha256  TEXT NOT NULL,
+        run_id          TEXT NOT NULL REFERENCES runs (run_id),
+        submission_id   TEXT NOT NULL REFERENCES submissions (submission_id),
+        bucket          TEXT,
+        exposure_minor  INTEGER,
+        recorded_at     TEXT NOT NULL,
+        PRIMARY KEY (record_id, version)
+    ) STRICT, WITHOUT ROWID
+    """,
+    "CREATE INDEX records_by_submission ON records (submission_id)",
+    """
+    CREATE TABLE record_keys (
+        key        TEXT PRIMARY KEY,
+        record_id  TEXT NOT NULL
+    ) STRICT, WITHOUT ROWID
+    """,
+    """
+    CREATE TABLE checkpoints (
+        source          TEXT PRIMARY KEY,
+        kind            TEXT NOT NULL,
+        content_sha256  TEXT,
+        rows            INTEGER NOT NULL CHECK (rows >= 0),
+        watermark       TEXT,
+        policy_version  TEXT NOT NULL,
+        run_id          TEXT NOT NULL REFERENCES runs (run_id),
+        updated_at      TEXT NOT NULL
+    ) STRICT
+    """,
+    """
+    CREATE TABLE meta (
+        name   TEXT PRIMARY KEY,
+        value  TEXT NOT NULL
+    ) STRICT, WITHOUT ROWID
+    """,
+    "ALTER TABLE submissions ADD COLUMN next_attempt_at TEXT",
+    "ALTER TABLE quarantine ADD COLUMN raw_sha256 TEXT",
+    "CREATE INDEX quarantine_open ON quarantine (source, raw_sha256) WHERE status = 'open'",
+)
+
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2, _V3)
 """Migration steps in order; step ``i`` takes the schema from version ``i`` to ``i + 1``."""
 
 SCHEMA_VERSION: Final[int] = len(MIGRATIONS)

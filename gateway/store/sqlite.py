@@ -15,17 +15,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from gateway.canonical import canonical_json, sha256_hex
 from gateway.errors import StoreError
 from gateway.ledger import LedgerAnchor, LedgerEntry, format_recorded_at
-from gateway.store import _ledger, _rows
+from gateway.store import _ledger, _records, _rows
 from gateway.store import _queries as _q
 from gateway.store._connection import connect, ensure_private_file, migrate, transaction
 from gateway.store.base import (
+    Checkpoint,
     QuarantineEntry,
     QuarantineItem,
+    QuarantineStatus,
     Receipt,
+    RecordVersion,
     Run,
-    SeenRecord,
     Submission,
     SubmissionStatus,
 )
@@ -103,8 +106,10 @@ class SqliteStore:
         account: Mapping[str, Any],
         *,
         source_summary: Mapping[str, Any] | None = None,
+        checkpoints: Sequence[Checkpoint] = (),
     ) -> Run:
-        """Close a run with its record account (plain JSON); optionally replace its summary."""
+        """Close a run with its record account (plain JSON) and its sources' checkpoints, in one
+        transaction; optionally replace its summary."""
         account_json = _rows.to_json(account, "account")
         summary_json = None if source_summary is None else _rows.to_json(source_summary, "summary")
         with self._write() as conn:
@@ -116,53 +121,91 @@ class SqliteStore:
                 "source_summary = COALESCE(?, source_summary) WHERE run_id = ?",
                 (self._now(), account_json, summary_json, run_id),
             )
+            _records.put_checkpoints(conn, checkpoints, run_id=run_id, now=self._now())
             return _q.run(conn, run_id)
 
     def get_run(self, run_id: str) -> Run | None:
         with self._connection() as conn:
             return _q.find_run(conn, run_id)
 
-    def mark_seen(self, run_id: str, records: Iterable[SeenRecord]) -> list[bool]:
-        """Remember records by (source, ref, content hash); ``True`` for each one new."""
+    def last_run(self) -> Run | None:
+        """The most recently started run."""
+        with self._connection() as conn:
+            row = conn.execute(
+                "SELECT run_id FROM runs ORDER BY started_at DESC, rowid DESC LIMIT 1"
+            ).fetchone()
+            return None if row is None else _q.find_run(conn, row[0])
+
+    # -- record versions, checkpoints, named values ----------------------------------------
+
+    def latest_versions(self, keys: Iterable[str]) -> dict[str, RecordVersion]:
+        """For each known business key, the latest attached version of the record it names."""
+        with self._connection() as conn:
+            return _records.latest_versions(conn, keys)
+
+    def exposure_book(self) -> list[RecordVersion]:
+        """The latest version of every attached record that adds exposure."""
+        with self._connection() as conn:
+            return _records.exposure_book(conn)
+
+    def get_checkpoint(self, source: str) -> Checkpoint | None:
+        with self._connection() as conn:
+            return _records.get_checkpoint(conn, source)
+
+    def get_meta(self, name: str) -> str | None:
+        with self._connection() as conn:
+            return _records.get_meta(conn, name)
+
+    def set_meta(self, name: str, value: str | None) -> None:
+        """Set (or, with ``None``, delete) a named value."""
         with self._write() as conn:
-            _q.run(conn, run_id)
-            now = self._now()
-            fresh = []
-            for rec in records:
-                cursor = conn.execute(
-                    "INSERT OR IGNORE INTO records_seen "
-                    "(source, ref, content_sha256, first_run_id, first_seen_at) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (rec.source, rec.ref, rec.content_sha256, run_id, now),
-                )
-                fresh.append(cursor.rowcount == 1)
-            return fresh
+            _records.set_meta(conn, [(name, value)])
 
     # -- quarantine -------------------------------------------------------------------------
 
     def add_quarantine(self, run_id: str, items: Iterable[QuarantineItem]) -> int:
-        """Store quarantined rows (with their raw content, locally only); returns how many."""
+        """Store quarantined rows (with their raw content, locally only); returns how many are
+        new. A row identical to one still open for the same source is not stored twice, so a
+        re-read of the same export does not grow the quarantine."""
         with self._write() as conn:
             _q.run(conn, run_id)
             now = self._now()
-            rows = [
-                (run_id, it.source, it.row, it.field, it.reason,
-                 _rows.to_json(dict(it.raw), f"raw row {it.source} row {it.row}"), now)
-                for it in items
-            ]
-            conn.executemany(
-                "INSERT INTO quarantine (run_id, source, row, field, reason, raw_json, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
-            return len(rows)
+            added = 0
+            for it in items:
+                raw_json = _rows.to_json(dict(it.raw), f"raw row {it.source} row {it.row}")
+                digest = _quarantine_digest(it, raw_json)
+                if conn.execute(
+                    "SELECT 1 FROM quarantine WHERE source = ? AND raw_sha256 = ? "
+                    "AND status = 'open'",
+                    (it.source, digest),
+                ).fetchone():
+                    continue
+                conn.execute(
+                    "INSERT INTO quarantine (run_id, source, row, field, reason, raw_json, "
+                    "created_at, raw_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (run_id, it.source, it.row, it.field, it.reason, raw_json, now, digest),
+                )
+                added += 1
+            return added
 
     def list_quarantine(
-        self, *, run_id: str | None = None, limit: int = 100, offset: int = 0
+        self,
+        *,
+        run_id: str | None = None,
+        status: QuarantineStatus | None = None,
+        limit: int = 100,
+        offset: int = 0,
     ) -> list[QuarantineEntry]:
-        """Quarantined rows in insertion order, optionally of one run."""
+        """Quarantined rows in insertion order, optionally of one run or in one status."""
         _page(limit, offset)
-        where, params = ("WHERE run_id = ?", (run_id,)) if run_id is not None else ("", ())
+        clauses, params = [], []
+        if run_id is not None:
+            clauses.append("run_id = ?")
+            params.append(run_id)
+        if status is not None:
+            clauses.append("status = ?")
+            params.append(status.value)
+        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
         with self._connection() as conn:
             rows = conn.execute(
                 f"SELECT {_rows.QUARANTINE_COLUMNS} FROM quarantine {where} "  # noqa: S608
@@ -170,6 +213,26 @@ class SqliteStore:
                 (*params, limit, offset),
             ).fetchall()
         return [_rows.quarantine(row) for row in rows]
+
+    def get_quarantine(self, entry_id: int) -> QuarantineEntry | None:
+        with self._connection() as conn:
+            row = conn.execute(
+                f"SELECT {_rows.QUARANTINE_COLUMNS} FROM quarantine WHERE id = ?",  # noqa: S608
+                (entry_id,),
+            ).fetchone()
+        return None if row is None else _rows.quarantine(row)
+
+    def set_quarantine_status(self, entry_ids: Iterable[int], status: QuarantineStatus) -> int:
+        """Move open entries to ``status``; returns how many changed."""
+        with self._write() as conn:
+            changed = 0
+            for entry_id in entry_ids:
+                cursor = conn.execute(
+                    "UPDATE quarantine SET status = ? WHERE id = ? AND status = 'open'",
+                    (status.value, entry_id),
+                )
+                changed += cursor.rowcount
+            return changed
 
     # -- outbox -----------------------------------------------------------------------------
 
@@ -182,8 +245,11 @@ class SqliteStore:
         jws: str,
         payload_sha256: str,
         policy_version: str,
+        records: Sequence[RecordVersion] = (),
+        meta: Mapping[str, str] | None = None,
     ) -> Submission:
-        """Commit a signed submission as ``pending`` before it is sent.
+        """Commit a signed submission as ``pending`` before it is sent, together with the record
+        versions it attaches and named values (the exposure snapshot it carries): all or nothing.
 
         Putting the same id with the same payload hash again is a no-op that returns the stored
         entry; the same id with another payload is an error.
@@ -201,6 +267,11 @@ class SqliteStore:
                 (submission_id, run_id, sequence, self._now(), SubmissionStatus.PENDING.value,
                  jws, payload_sha256, policy_version),
             )
+            now = self._now()
+            _records.put_versions(
+                conn, records, run_id=run_id, submission_id=submission_id, now=now
+            )
+            _records.set_meta(conn, (meta or {}).items())
             return _q.existing(conn, submission_id)
 
     def mark_delivered(self, submission_id: str, receipt_jws: str, receipt_id: str) -> Receipt:
@@ -228,40 +299,70 @@ class SqliteStore:
             return stored
 
     def mark_failed(
-        self, submission_id: str, error_text: str, *, permanent: bool = False
+        self,
+        submission_id: str,
+        error_text: str,
+        *,
+        permanent: bool = False,
+        next_attempt_at: datetime | None = None,
     ) -> Submission:
-        """Count a failed attempt: ``failed`` (retried later) or, if ``permanent``, ``dead``."""
+        """Count a failed attempt: ``failed`` (retried from ``next_attempt_at`` on) or, if
+        ``permanent``, ``dead`` (dead-lettered: only ``requeue`` sends it again)."""
         status = SubmissionStatus.DEAD if permanent else SubmissionStatus.FAILED
+        when = None if permanent or next_attempt_at is None else _rows.to_text(next_attempt_at)
         with self._write() as conn:
             current = _q.existing(conn, submission_id)
             if current.status is SubmissionStatus.DELIVERED:
                 raise StoreError(f"submission {submission_id} is already delivered")
             conn.execute(
                 "UPDATE submissions SET status = ?, attempts = attempts + 1, "
-                "last_attempt_at = ?, last_error = ? WHERE submission_id = ?",
-                (status.value, self._now(), error_text[:MAX_ERROR_CHARS], submission_id),
+                "last_attempt_at = ?, last_error = ?, next_attempt_at = ? "
+                "WHERE submission_id = ?",
+                (status.value, self._now(), error_text[:MAX_ERROR_CHARS], when, submission_id),
             )
             return _q.existing(conn, submission_id)
 
-    def pending_submissions(self, *, limit: int = 1000) -> list[Submission]:
-        """Entries still to send (``pending`` or ``failed``), oldest first."""
+    def requeue(self, submission_id: str) -> Submission:
+        """Send a ``dead`` or ``failed`` entry again at the next delivery, with a fresh attempt
+        count (the last error is kept until the next attempt)."""
+        with self._write() as conn:
+            current = _q.existing(conn, submission_id)
+            if current.status is SubmissionStatus.DELIVERED:
+                raise StoreError(f"submission {submission_id} is already delivered")
+            conn.execute(
+                "UPDATE submissions SET status = ?, attempts = 0, next_attempt_at = NULL "
+                "WHERE submission_id = ?",
+                (SubmissionStatus.PENDING.value, submission_id),
+            )
+            return _q.existing(conn, submission_id)
+
+    def pending_submissions(
+        self, *, limit: int = 1000, due_at: datetime | None = None
+    ) -> list[Submission]:
+        """Entries still to send (``pending`` or ``failed``), oldest first; with ``due_at``,
+        only those whose next attempt is due by then."""
         _page(limit, 0)
+        due = "" if due_at is None else "AND (next_attempt_at IS NULL OR next_attempt_at <= ?) "
+        params = () if due_at is None else (_rows.to_text(due_at),)
         with self._connection() as conn:
             rows = conn.execute(
                 f"SELECT {_rows.SUBMISSION_COLUMNS} FROM submissions "  # noqa: S608
-                "WHERE status IN (?, ?) ORDER BY rowid LIMIT ?",
-                (SubmissionStatus.PENDING.value, SubmissionStatus.FAILED.value, limit),
+                f"WHERE status IN (?, ?) {due}ORDER BY rowid LIMIT ?",
+                (SubmissionStatus.PENDING.value, SubmissionStatus.FAILED.value, *params, limit),
             ).fetchall()
         return [_rows.submission(row) for row in rows]
 
-    def list_submissions(self, limit: int = 100, offset: int = 0) -> list[Submission]:
-        """All entries, newest first."""
+    def list_submissions(
+        self, limit: int = 100, offset: int = 0, *, status: SubmissionStatus | None = None
+    ) -> list[Submission]:
+        """All entries (or those in ``status``), newest first."""
         _page(limit, offset)
+        where, params = ("WHERE status = ? ", (status.value,)) if status else ("", ())
         with self._connection() as conn:
             rows = conn.execute(
                 f"SELECT {_rows.SUBMISSION_COLUMNS} FROM submissions "  # noqa: S608
-                "ORDER BY rowid DESC LIMIT ? OFFSET ?",
-                (limit, offset),
+                f"{where}ORDER BY rowid DESC LIMIT ? OFFSET ?",
+                (*params, limit, offset),
             ).fetchall()
         return [_rows.submission(row) for row in rows]
 
@@ -314,3 +415,11 @@ class SqliteStore:
         """The last entry's ``(seq, hash)``; ``None`` while the ledger is empty."""
         with self._connection() as conn:
             return _ledger.head(conn)
+
+
+def _quarantine_digest(item: QuarantineItem, raw_json: str) -> str:
+    """What makes two quarantined rows the same: the raw row when there is one, else (for a
+    record the policy quarantined) its row, field and reason."""
+    if item.raw:
+        return sha256_hex(b"raw\x00" + raw_json.encode("utf-8"))
+    return sha256_hex(canonical_json({"row": item.row, "field": item.field, "reason": item.reason}))

@@ -205,9 +205,12 @@ def test_a_sync_while_the_insurer_is_down_keeps_the_submission_for_the_next_one(
     tmp_path: Path,
 ) -> None:
     setup = _setup(tmp_path)  # the configured insurer URL is a closed loopback port
+    with setup.config.open("a", encoding="utf-8") as config:  # one attempt per sync, short backoff
+        config.write("\n[delivery]\nbase_delay_s = 0.01\nmax_delay_s = 0.05\nwait_s = 0\n")
     down = gateway("sync", "--config", str(setup.config))
     assert down.returncode == 1, down.stderr
-    assert "delivered: 0, failed: 1" in down.stdout
+    assert "delivered: 0, failed: 1, dead-lettered: 0" in down.stdout
+    assert "retried by the next sync" in down.stdout
     store_path = load_settings(setup.config).store_path
     with SqliteStore(store_path) as store:
         (waiting,) = store.pending_submissions()
@@ -218,7 +221,7 @@ def test_a_sync_while_the_insurer_is_down_keeps_the_submission_for_the_next_one(
         _point_at(setup.config, server.base_url)
         up = gateway("sync", "--config", str(setup.config))
     assert up.returncode == 0, up.stderr
-    assert "delivered: 1, failed: 0" in up.stdout
+    assert "delivered: 1, failed: 0, dead-lettered: 0" in up.stdout
     with SqliteStore(store_path) as store:
         assert store.pending_submissions() == []
         done = store.get_submission(waiting.submission_id)

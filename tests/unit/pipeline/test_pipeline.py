@@ -6,6 +6,7 @@ generated keys); two small stand-ins are named where they are used.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from datetime import date, timedelta
@@ -193,14 +194,18 @@ def _receipt(submission_id: str, payload_sha256: str) -> str:
 def test_delivery_refuses_a_receipt_for_another_payload(
     runtime: Runtime, store: SqliteStore
 ) -> None:
-    pipeline = Pipeline(runtime, store, clock=lambda: 1_790_000_000)
+    now = [1_790_000_000.0]
+    pipeline = Pipeline(runtime, store, clock=lambda: now[0])
     pipeline.process({"unit": [_record(i) for i in range(3)]})
-    delivered, failed = pipeline.deliver(_Sink(lambda sid: _receipt(sid, "0" * 64)))
-    assert delivered == 0 and len(failed) == 1
+    report = pipeline.deliver(_Sink(lambda sid: _receipt(sid, "0" * 64)))
+    assert report.delivered == 0 and len(report.failed) == 1
     (sub,) = store.list_submissions()
     assert sub.status.value == "failed" and store.get_receipt(sub.submission_id) is None
     good = _Sink(lambda sid: _receipt(sid, store.get_submission(sid).payload_sha256))  # type: ignore[union-attr]
-    assert pipeline.deliver(good) == (1, {})
+    assert pipeline.deliver(good).delivered == 0  # not due yet: the retry waits its backoff
+    now[0] += 3  # past the first backoff ceiling (base_delay_s = 2)
+    report = pipeline.deliver(good)
+    assert (report.delivered, report.failed, report.dead) == (1, {}, {})
     assert store.get_receipt(sub.submission_id) is not None
 
 
@@ -243,6 +248,127 @@ def test_delivery_refuses_a_receipt_countersigning_another_ledger_head(
             _RECEIPT_KEY,
         )
 
-    delivered, failed = pipeline.deliver(_Sink(forged))
-    assert delivered == 0 and "different ledger head" in next(iter(failed.values()))
+    report = pipeline.deliver(_Sink(forged))
+    assert report.delivered == 0 and "different ledger head" in next(iter(report.failed.values()))
     assert store.ledger_entries() == []
+
+
+# -- record versions: re-reads, edits, resumption ---------------------------------------------
+
+
+def _payloads(store: SqliteStore, ids: Sequence[str]) -> list[Any]:
+    from gateway.crypto import b64url_decode
+
+    return [json.loads(b64url_decode(store.get_submission(s).jws.split(".")[1])) for s in ids]  # type: ignore[union-attr]
+
+
+def test_reading_the_same_export_three_times_yields_one_set_of_submissions(
+    runtime: Runtime, store: SqliteStore
+) -> None:
+    export = [_record(i) for i in range(6)]
+    first = Pipeline(runtime, store).process({"unit": export})
+    again = [Pipeline(runtime, store).process({"unit": list(export)}) for _ in range(2)]
+    assert len(first.submissions) == 1 and first.sources["unit"].attached == 6
+    for result in again:
+        acc = result.sources["unit"]
+        assert result.submissions == []
+        assert (acc.read, acc.attached, acc.unchanged) == (6, 0, 6) and acc.balanced()
+    assert len(store.list_submissions()) == 1
+
+
+def test_the_same_row_twice_in_one_export_is_attached_once(
+    runtime: Runtime, store: SqliteStore
+) -> None:
+    result = Pipeline(runtime, store).process({"unit": [_record(0), _record(0), _record(1)]})
+    acc = result.sources["unit"]
+    assert (acc.attached, acc.unchanged) == (2, 1)
+    (payload,) = _payloads(store, result.submissions)
+    assert len(payload["attachments"]) == 2
+
+
+def _exposure(payload: dict[str, Any], key: PaillierPrivateKey) -> list[Any]:
+    return sorted(
+        (sorted(b["key"].items()), b["records"], key.decrypt(b["ciphertext"]))
+        for b in payload["exposure"]["buckets"]
+    )
+
+
+def test_an_edited_row_is_a_new_version_and_the_book_keeps_only_the_latest(
+    runtime: Runtime, store: SqliteStore, paillier_keypair: PaillierPrivateKey, tmp_path: Path
+) -> None:
+    export = [_record(i) for i in range(6)]
+    Pipeline(runtime, store).process({"unit": export})
+    # record 4 falls in a bucket with three others, so the k rule lets its total be disclosed
+    edited = [*export[:4], export[4].model_copy(update={"amount": Decimal("99999.00")}), export[5]]
+    result = Pipeline(runtime, store).process({"unit": edited})
+    acc = result.sources["unit"]
+    assert (acc.attached, acc.unchanged) == (1, 5)
+    (payload,) = _payloads(store, result.submissions)
+    (attachment,) = payload["attachments"]
+    assert attachment["revision"] == 2
+    # The exposure is the book as it is now: what a gateway that only ever saw the edited export
+    # reports, so the edited amount replaces the first version's instead of adding to it.
+    fresh = SqliteStore(tmp_path / "fresh.sqlite3")
+    (baseline,) = _payloads(fresh, Pipeline(runtime, fresh).process({"unit": edited}).submissions)
+    assert _exposure(payload, paillier_keypair) == _exposure(baseline, paillier_keypair)
+    assert sum(t for *_, t in _exposure(payload, paillier_keypair)) > 9_999_900
+    third = Pipeline(runtime, store).process({"unit": list(edited)})
+    assert third.submissions == [] and third.sources["unit"].unchanged == 6
+
+
+def test_a_new_row_sends_only_itself_and_the_changed_exposure(
+    runtime: Runtime, store: SqliteStore, paillier_keypair: PaillierPrivateKey, tmp_path: Path
+) -> None:
+    Pipeline(runtime, store).process({"unit": [_record(i) for i in range(5)]})
+    result = Pipeline(runtime, store).process({"unit": [_record(i) for i in range(6)]})
+    (payload,) = _payloads(store, result.submissions)
+    (attachment,) = payload["attachments"]  # only the new row; invoice numbers are pseudonyms
+    assert "revision" not in attachment
+    fresh = SqliteStore(tmp_path / "fresh.sqlite3")
+    whole = Pipeline(runtime, fresh).process({"unit": [_record(i) for i in range(6)]})
+    (baseline,) = _payloads(fresh, whole.submissions)
+    assert _exposure(payload, paillier_keypair) == _exposure(baseline, paillier_keypair)
+    assert payload["exposure"]["suppressed_records"] == baseline["exposure"]["suppressed_records"]
+
+
+def test_a_sync_that_died_after_its_first_chunk_resumes_without_duplicates(
+    runtime: Runtime, store: SqliteStore, paillier_keypair: PaillierPrivateKey, tmp_path: Path
+) -> None:
+    small = Runtime(
+        **{
+            **runtime.__dict__,
+            "limits": runtime.limits.model_copy(
+                update={"max_attachments_per_submission": 4, "policy_batch_size": 2}
+            ),
+        }
+    )
+    export = [_record(i) for i in range(10)]
+
+    def dies_after_four() -> Any:
+        yield from export[:5]
+        raise KeyboardInterrupt  # the process is interrupted mid-read
+
+    with pytest.raises(KeyboardInterrupt):
+        Pipeline(small, store).process({"unit": dies_after_four()})
+    (committed,) = store.list_submissions()
+    result = Pipeline(small, store).process({"unit": export})
+    assert result.sources["unit"].unchanged == 4 and result.sources["unit"].attached == 6
+    payloads = _payloads(store, [committed.submission_id, *result.submissions])
+    refs = [a["invoice_number"] for p in payloads for a in p["attachments"]]
+    assert len(refs) == len(set(refs)) == 10
+    fresh = SqliteStore(tmp_path / "fresh.sqlite3")
+    (baseline,) = _payloads(fresh, Pipeline(runtime, fresh).process({"unit": export}).submissions)
+    assert _exposure(payloads[-1], paillier_keypair) == _exposure(baseline, paillier_keypair)
+
+
+def test_tomorrows_export_under_another_file_name_names_the_same_invoices(
+    runtime: Runtime, store: SqliteStore
+) -> None:
+    today = [_record(i) for i in range(4)]
+    tomorrow = [r.model_copy(update={"source_ref": "export-0522.csv:" + str(n + 2)})
+                for n, r in enumerate(today)]
+    Pipeline(runtime, store).process({"erp": today})
+    result = Pipeline(runtime, store).process({"erp": tomorrow})
+    assert result.submissions == [] and result.sources["erp"].unchanged == 4
+    other = Pipeline(runtime, store).process({"erp-branch": tomorrow})
+    assert other.sources["erp-branch"].attached == 4  # another source's invoice numbers are its own

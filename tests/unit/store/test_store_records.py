@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gateway.errors import StoreError
-from gateway.store import QuarantineStatus, SeenRecord, SqliteStore, Store
+from gateway.store import QuarantineStatus, SqliteStore, Store
 
 
 @dataclass(frozen=True)
@@ -68,15 +68,6 @@ def test_account_must_be_plain_json(store: SqliteStore) -> None:
         store.finish_run("run_a", {"total": Decimal("1.5")})
     run = store.get_run("run_a")
     assert run is not None and run.finished_at is None
-
-
-def test_mark_seen_reports_new_records_once(store: SqliteStore) -> None:
-    store.begin_run("run_a")
-    store.begin_run("run_b")
-    first = [SeenRecord("erp.csv", "INV-1", "a" * 64), SeenRecord("erp.csv", "INV-2", "b" * 64)]
-    assert store.mark_seen("run_a", first) == [True, True]
-    again = [SeenRecord("erp.csv", "INV-1", "a" * 64), SeenRecord("erp.csv", "INV-1", "c" * 64)]
-    assert store.mark_seen("run_b", again) == [False, True]
 
 
 def test_quarantine_round_trip_keeps_raw_row_locally(store: SqliteStore) -> None:

@@ -13,7 +13,10 @@ from gateway.errors import StoreError
 from gateway.store import SCHEMA_VERSION, SqliteStore
 from gateway.store._connection import connect
 
-TABLES = {"runs", "records_seen", "quarantine", "submissions", "receipts", "ledger"}
+TABLES = {
+    "runs", "quarantine", "submissions", "receipts", "ledger",
+    "records", "record_keys", "checkpoints", "meta",
+}
 
 
 def _tables(path: Path) -> set[str]:

@@ -1,0 +1,136 @@
+"""Record identity and versions: a re-read is recognised, a changed row becomes a new version.
+
+A record is named by a business key: the ERP source and invoice number, or, for a shipment
+only customs knows about, the export declaration number. Its content hash covers what was read
+(the policy input without the row position and the fields the gateway derives), so reading
+the same export again finds every record unchanged, and an edited row is version + 1 of the
+record it edits, never a silent overwrite of what was already sent. A shipment first attached
+from customs alone and later found in the ERP is a new version of that shipment, not a second
+one. The store is only read here; versions are written with the submission that carries them.
+See docs/reliability.md.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from gateway.canonical import canonical_json, sha256_hex
+from gateway.model import ExportRecord, RecordOrigin
+from gateway.store.base import RecordVersion
+
+#: Fields left out of the content hash: where the row sits in its file, and what the gateway
+#: itself derives (origin, the continuing-export guard).
+DERIVED_FIELDS = frozenset({"source_ref", "origin", "guard.max_days_overdue"})
+_SEP = "\x1f"
+INVOICE, CUSTOMS = "invoice", "customs"
+
+
+class VersionStore(Protocol):
+    def latest_versions(self, keys: Iterable[str]) -> dict[str, RecordVersion]: ...
+
+
+def content_sha256(policy_input: Mapping[str, Any]) -> str:
+    """The hash of a record's content as read (``policy_input`` of :class:`ExportRecord`)."""
+    return sha256_hex(
+        canonical_json({k: v for k, v in policy_input.items() if k not in DERIVED_FIELDS})
+    )
+
+
+def record_keys(record: ExportRecord, source: str) -> tuple[str, tuple[str, ...]]:
+    """The record's own key, and the keys of customs-only shipments it may be a version of.
+
+    ``source`` is the configured source name, not the file name in ``source_ref``: tomorrow's
+    export under another file name names the same invoices.
+    """
+    if record.origin is RecordOrigin.CUSTOMS:
+        return _SEP.join((CUSTOMS, str(record.declaration_number))), ()
+    own = _SEP.join((INVOICE, source, record.invoice_number))
+    if record.origin is RecordOrigin.RECONCILED and record.declaration_number:
+        return own, (_SEP.join((CUSTOMS, record.declaration_number)),)
+    return own, ()
+
+
+@dataclass(frozen=True)
+class Identity:
+    """One record's key, content hash and the version it would be if attached now."""
+
+    key: str
+    aliases: tuple[str, ...]
+    content_sha256: str
+    previous: RecordVersion | None
+
+
+class VersionTracker:
+    """Classifies the records of one run against the store and the run's own earlier records."""
+
+    def __init__(self, store: VersionStore, source_names: Mapping[str, str] | None = None) -> None:
+        """``source_names`` maps a ``source_ref`` prefix (file name) to the configured source
+        name; a prefix not in it is its own name."""
+        self._store = store
+        self._names = source_names if source_names is not None else {}
+        self._in_run: dict[str, RecordVersion] = {}
+        self._adopted: set[str] = set()
+
+    def identify(self, records: Iterable[tuple[ExportRecord, Mapping[str, Any]]]) -> list[Identity]:
+        """The identity of each ``(record, policy_input)``; ``previous`` is the latest version
+        attached so far (by this run or an earlier one), or ``None`` for a new record."""
+        items = [(record_keys(r, self._source(r)), content_sha256(inp)) for r, inp in records]
+        wanted = [k for (key, aliases), _ in items for k in (key, *aliases)]
+        stored = self._store.latest_versions(k for k in wanted if k not in self._in_run)
+        out = []
+        for (key, aliases), digest in items:
+            previous = self._in_run.get(key) or stored.get(key)
+            if previous is None:
+                previous = self._adoptable(aliases, stored)
+            out.append(Identity(key, aliases, digest, previous))
+        return out
+
+    def _adoptable(
+        self, aliases: tuple[str, ...], stored: Mapping[str, RecordVersion]
+    ) -> RecordVersion | None:
+        """A customs-only shipment this ERP record now explains, if no ERP record did yet."""
+        for alias in aliases:
+            found = self._in_run.get(alias) or stored.get(alias)
+            if found is None or found.record_id in self._adopted:
+                continue
+            if any(k.startswith(INVOICE + _SEP) for k in found.keys):
+                continue
+            return found
+        return None
+
+    def _source(self, record: ExportRecord) -> str:
+        prefix = record.source_ref.rpartition(":")[0]
+        return self._names.get(prefix, prefix)
+
+    @staticmethod
+    def unchanged(identity: Identity) -> bool:
+        return (
+            identity.previous is not None
+            and identity.previous.content_sha256 == identity.content_sha256
+        )
+
+    def attach(
+        self, identity: Identity, bucket: Mapping[str, str] | None, exposure_minor: int | None
+    ) -> RecordVersion:
+        """The version to store with the submission that attaches this record now."""
+        prev = identity.previous
+        # A previous version this run already attached may since have been superseded here.
+        if prev is not None:
+            prev = self._in_run.get(identity.key, prev)
+        version = RecordVersion(
+            record_id=prev.record_id if prev else "rec_" + secrets.token_hex(12),
+            version=prev.version + 1 if prev else 1,
+            content_sha256=identity.content_sha256,
+            # Only the record's own key: a declaration several invoices share (a consolidated
+            # shipment) must not name any one of them.
+            keys=(identity.key,),
+            bucket=dict(bucket) if bucket is not None else None,
+            exposure_minor=exposure_minor,
+        )
+        if prev is not None and not any(k.startswith(INVOICE + _SEP) for k in prev.keys):
+            self._adopted.add(prev.record_id)
+        self._in_run[identity.key] = version
+        return version
