@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from gateway.canonical import canonical_json, sha256_hex
 from gateway.model import ExportRecord, RecordOrigin
+from gateway.model.declaration import normalise_declaration_number
 from gateway.store.base import RecordVersion
 
 #: Fields left out of the content hash: where the row sits in its file, and what the gateway
@@ -46,11 +47,17 @@ def record_keys(record: ExportRecord, source: str) -> tuple[str, tuple[str, ...]
     export under another file name names the same invoices.
     """
     if record.origin is RecordOrigin.CUSTOMS:
-        return _SEP.join((CUSTOMS, str(record.declaration_number))), ()
+        return _customs_key(str(record.declaration_number)), ()
     own = _SEP.join((INVOICE, source, record.invoice_number))
     if record.origin is RecordOrigin.RECONCILED and record.declaration_number:
-        return own, (_SEP.join((CUSTOMS, record.declaration_number)),)
+        return own, (_customs_key(record.declaration_number),)
     return own, ()
+
+
+def _customs_key(declaration_number: str) -> str:
+    """ERP exports write declaration numbers with separators (``43017-26-1347553``), customs
+    without: both name the same declaration."""
+    return _SEP.join((CUSTOMS, normalise_declaration_number(declaration_number)))
 
 
 @dataclass(frozen=True)
