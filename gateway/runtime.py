@@ -163,6 +163,14 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def reading_sha256(source: SourceSettings) -> str:
+    """A hash of how a source is read: its settings and its mapping (a fixed mapping file
+    changes it, so the next sync reads the unchanged export again)."""
+    mapping = load_mapping_for(source.mapping)
+    basis = source.model_dump_json() + "\x00" + mapping.model_dump_json()
+    return hashlib.sha256(basis.encode("utf-8")).hexdigest()
+
+
 @dataclass
 class SourcePlan:
     """What one sync reads: the sources to open, those skipped as unchanged, and how each
@@ -209,16 +217,18 @@ def plan_sources(
             continue
         assert src.path is not None
         digest = file_sha256(src.path)
+        reading = reading_sha256(src)
         if (
             settled
             and src.name not in replay
             and previous is not None
-            and (previous.content_sha256, previous.policy_version) == (digest, policy_version)
+            and (previous.content_sha256, previous.policy_version, previous.reading_sha256)
+            == (digest, policy_version, reading)
         ):
             plan.skipped[src.name] = previous.run_id
             continue
         plan._basis[src.name] = Checkpoint(
-            src.name, src.kind, 0, policy_version, content_sha256=digest
+            src.name, src.kind, 0, policy_version, content_sha256=digest, reading_sha256=reading
         )
         plan.sources[src.name] = open_source(src, settings)
     for name, items in replay.items():

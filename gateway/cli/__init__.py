@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from gateway.cli import demo, init, ledger, reconcile, serve, sync, verify
+from gateway.cli import demo, init, ledger, outbox, quarantine, reconcile, serve, sync, verify
 
 app = typer.Typer(
     name="gateway",
@@ -24,6 +24,8 @@ app.command("serve")(serve.command)
 app.command("demo")(demo.command)
 app.command("verify")(verify.command)
 app.add_typer(ledger.app, name="ledger")
+app.add_typer(outbox.app, name="outbox")
+app.add_typer(quarantine.app, name="quarantine")
 
 
 def main() -> None:

@@ -105,5 +105,5 @@ def command(
     if json_out is not None:
         text = json.dumps(result_json(result), indent=2, ensure_ascii=False)
         json_out.write_text(text, encoding="utf-8")
-    if result.failed:
+    if result.failed or result.dead:
         raise typer.Exit(code=1)

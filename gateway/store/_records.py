@@ -102,19 +102,22 @@ def put_checkpoints(
     for cp in checkpoints:
         conn.execute(
             "INSERT INTO checkpoints (source, kind, content_sha256, rows, watermark, "
-            "policy_version, run_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "policy_version, reading_sha256, run_id, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (source) DO UPDATE SET kind = excluded.kind, "
             "content_sha256 = excluded.content_sha256, rows = excluded.rows, "
             "watermark = excluded.watermark, policy_version = excluded.policy_version, "
+            "reading_sha256 = excluded.reading_sha256, "
             "run_id = excluded.run_id, updated_at = excluded.updated_at",
             (cp.source, cp.kind, cp.content_sha256, cp.rows, cp.watermark, cp.policy_version,
-             run_id, now),
+             cp.reading_sha256, run_id, now),
         )
 
 
 def get_checkpoint(conn: sqlite3.Connection, source: str) -> Checkpoint | None:
     row = conn.execute(
-        "SELECT source, kind, content_sha256, rows, watermark, policy_version, run_id "
+        "SELECT source, kind, content_sha256, rows, watermark, policy_version, reading_sha256, "
+        "run_id "
         "FROM checkpoints WHERE source = ?",
         (source,),
     ).fetchone()
@@ -127,6 +130,7 @@ def get_checkpoint(conn: sqlite3.Connection, source: str) -> Checkpoint | None:
         policy_version=row["policy_version"],
         content_sha256=row["content_sha256"],
         watermark=row["watermark"],
+        reading_sha256=row["reading_sha256"],
         run_id=row["run_id"],
     )
 

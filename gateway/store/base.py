@@ -72,7 +72,8 @@ class Checkpoint:
     """How far a source was read by the last finished run that read it.
 
     For files, the content hash and the number of rows; for databases, the high-water mark of
-    the configured column. ``policy_version`` is the policy the rows were decided under.
+    the configured column. ``policy_version`` is the policy the rows were decided under, and
+    ``reading_sha256`` a hash of how the source is read (its settings and its mapping).
     """
 
     source: str
@@ -81,6 +82,7 @@ class Checkpoint:
     policy_version: str
     content_sha256: str | None = None
     watermark: str | None = None
+    reading_sha256: str | None = None
     run_id: str = ""
 
 

@@ -138,6 +138,7 @@ _V3: Final[tuple[str, ...]] = (
         rows            INTEGER NOT NULL CHECK (rows >= 0),
         watermark       TEXT,
         policy_version  TEXT NOT NULL,
+        reading_sha256  TEXT,
         run_id          TEXT NOT NULL REFERENCES runs (run_id),
         updated_at      TEXT NOT NULL
     ) STRICT

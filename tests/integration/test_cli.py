@@ -30,7 +30,9 @@ from gateway.store import SqliteStore, SubmissionStatus
 
 EXPORTER = "exporter-cli"
 Done = subprocess.CompletedProcess[str]
-COMMANDS = ("init", "sync", "reconcile", "serve", "demo", "verify", "ledger")
+COMMANDS = (
+    "init", "sync", "reconcile", "serve", "demo", "verify", "ledger", "outbox", "quarantine",
+)
 
 
 def gateway(*args: str, cwd: Path | None = None) -> Done:

@@ -184,3 +184,20 @@ def test_a_shipment_attached_from_customs_alone_is_revised_not_repeated_once_the
     revised = [a for a in latest if a.get("revision") == 2]
     assert len(revised) == 1 and revised[0]["origin"] == "erp+customs"
     assert [a.get("origin") for a in latest].count("customs") == 1  # not a second shipment
+
+
+def test_a_changed_mapping_reads_the_unchanged_export_again(setup: Setup) -> None:
+    settings = load_settings(setup.config)
+    first = run_sync(settings, show_progress=False)
+    generic = resources.files("gateway.adapters").joinpath("mappings", "generic.toml")
+    fixed = setup.root / "fixed.toml"
+    fixed.write_text(generic.read_text(encoding="utf-8"), encoding="utf-8")
+    text = setup.config.read_text(encoding="utf-8").replace(
+        'mapping = "generic"', f'mapping = "{fixed}"'
+    )
+    setup.config.write_text(text, encoding="utf-8")
+    second = run_sync(load_settings(setup.config), show_progress=False)
+    assert not second.skipped
+    acc = second.sources["erp"]
+    assert acc.read == first.sources["erp"].read and acc.unchanged == first.sources["erp"].attached
+    assert second.submissions == []
