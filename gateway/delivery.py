@@ -57,6 +57,7 @@ class DeliverySettings(BaseModel):
     breaker_threshold: int = Field(default=5, ge=1, le=1000)
     breaker_cooldown_s: float = Field(default=120.0, ge=0, le=86_400)
     wait_s: float = Field(default=60.0, ge=0, le=3600)
+    serve_every_s: float = Field(default=30.0, gt=0, le=3600)
 
 
 def retry_delay(attempt: int, settings: DeliverySettings, rng: random.Random) -> float:

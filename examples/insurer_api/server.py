@@ -41,7 +41,7 @@ class RunningServer:
 def serve_in_thread(app: FastAPI, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
     """Start ``app`` on ``host:port`` (``0``: any free port) and return once it accepts."""
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
-                            lifespan="off")
+                            lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="insurer-api", daemon=True)
     thread.start()

@@ -47,6 +47,7 @@ def command(
                 mapping=load_mapping_for(settings.service.webhook_mapping),
                 deliver=deliver,
                 webhook_token=token,
+                retry_every_s=settings.delivery.serve_every_s,
             )
             uvicorn.run(
                 app,

@@ -6,10 +6,12 @@ Routes: ``GET /healthz``, ``POST /v1/records`` (the push webhook), ``GET /v1/sub
 
 from __future__ import annotations
 
+import contextlib
 import hmac
+import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 from fastapi import BackgroundTasks, Depends, FastAPI, Header, HTTPException, Request
@@ -34,6 +36,8 @@ from gateway.pipeline import Pipeline, Runtime
 from gateway.sign import build_jwks
 from gateway.store import Store
 
+log = logging.getLogger(__name__)
+
 _STATUS: dict[type[GatewayError], int] = {
     RecordError: 422,
     VerificationError: 401,
@@ -54,11 +58,15 @@ class PushBody(BaseModel):
 
 
 class PushAccount(BaseModel):
+    """read = attached + withheld + quarantined + pending + unchanged (docs/reliability.md)."""
+
     run_id: str
     read: int
     attached: int
     withheld: dict[str, int]
     quarantined: int
+    pending: int
+    unchanged: int
     submissions: list[str]
 
 
@@ -73,10 +81,40 @@ def create_app(
     mapping: Any,
     deliver: Callable[[Pipeline], None] | None = None,
     webhook_token: str | None = None,
+    retry_every_s: float | None = None,
 ) -> FastAPI:
-    """The gateway's HTTP service. ``webhook_token`` defaults to ``$GATEWAY_WEBHOOK_TOKEN``."""
-    app = FastAPI(title="Export credit gateway", version="1")
+    """The gateway's HTTP service. ``webhook_token`` defaults to ``$GATEWAY_WEBHOOK_TOKEN``.
+
+    With ``deliver`` and ``retry_every_s``, a background thread delivers the outbox every so
+    many seconds while the service runs, so entries waiting for a retry (or written by an
+    earlier sync) go out without a new push; the backoff and the circuit breaker still apply.
+    """
     lock = threading.Lock()  # one pipeline at a time: the embedded Rego engine is not thread-safe
+    sending = threading.Lock()  # one delivery pass at a time
+
+    def deliver_once() -> None:
+        if deliver is None or not sending.acquire(blocking=False):
+            return  # a pass is already running; it will see every due entry
+        try:
+            with lock:
+                pipeline = Pipeline(runtime, store)
+            deliver(pipeline)
+        finally:
+            sending.release()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        loop = None
+        if deliver is not None and retry_every_s is not None:
+            loop = _RetryLoop(deliver_once, retry_every_s)
+            loop.start()
+        try:
+            yield
+        finally:
+            if loop is not None:
+                loop.stop()
+
+    app = FastAPI(title="Export credit gateway", version="1", lifespan=lifespan)
     token = (
         os.environ.get("GATEWAY_WEBHOOK_TOKEN", "") if webhook_token is None else webhook_token
     )
@@ -141,9 +179,9 @@ def create_app(
                 return pipeline, pipeline.process({body.source: items})
 
         # Off the event loop: policy evaluation and Paillier encryption take a while.
-        pipeline, result = await run_in_threadpool(process)
+        _, result = await run_in_threadpool(process)
         if deliver is not None:
-            background.add_task(deliver, pipeline)
+            background.add_task(deliver_once)
         acc = result.sources[body.source]
         return PushAccount(
             run_id=result.run_id,
@@ -151,6 +189,8 @@ def create_app(
             attached=acc.attached,
             withheld=dict(acc.withheld),
             quarantined=acc.quarantined,
+            pending=acc.pending,
+            unchanged=acc.unchanged,
             submissions=result.submissions,
         )
 
@@ -160,3 +200,28 @@ def create_app(
         return [s.summary() for s in store.list_submissions(limit=limit, offset=max(0, offset))]
 
     return app
+
+
+class _RetryLoop:
+    """Calls ``work`` every ``every_s`` seconds on a daemon thread until stopped; an error in
+    one pass is logged by name and the loop goes on (the next pass retries)."""
+
+    def __init__(self, work: Callable[[], None], every_s: float) -> None:
+        self._work = work
+        self._every = every_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="outbox-retry", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._every):
+            try:
+                self._work()
+            except GatewayError as exc:
+                log.warning("outbox retry pass failed: %s", type(exc).__name__)

@@ -165,3 +165,58 @@ def test_openapi_describes_the_routes(service: Service) -> None:
     paths = spec.json()["paths"]
     assert {"/healthz", "/v1/records", "/v1/submissions", "/.well-known/jwks.json"} <= set(paths)
     assert "post" in paths["/v1/records"]
+
+
+def test_serve_delivers_waiting_entries_in_the_background_without_a_new_push(
+    tmp_path: Path,
+) -> None:
+    """An entry written while the insurer was down goes out once it is back, with no push."""
+    keys = generate_gateway_keys(tmp_path / "keys", EXPORTER)
+    insurer = create_dev_insurer(
+        tmp_path / "insurer", gateway_jwks=keys.jwks, exporter_id=EXPORTER, paillier_bits=2048
+    )
+    config = write_config(
+        tmp_path, exporter_id=EXPORTER, keys=keys, insurer=insurer,
+        insurer_url="http://127.0.0.1:9",  # discard port: nothing listens
+    )
+    settings = load_settings(config)
+    runtime = build_runtime(settings)
+    with open_store(settings) as store:
+        from gateway.ingest import to_item
+
+        items = [to_item(r, load_mapping_for("generic"), source="erp", row=i)
+                 for i, r in enumerate(_sample_rows()[:8], 1)]
+        Pipeline(runtime, store).process({"erp": items})
+        (waiting,) = store.pending_submissions()
+        insurer_server = serve_in_thread(create_app(load_config(insurer.config_path)))
+        try:
+            up = settings.model_copy(
+                update={"insurer": settings.insurer.model_copy(
+                    update={"url": insurer_server.base_url})}
+            )
+
+            def deliver(pipeline: Pipeline) -> None:
+                with insurer_client(up) as client:
+                    pipeline.deliver(client)
+
+            app = create_gateway_app(
+                runtime, store, mapping=load_mapping_for("generic"), deliver=deliver,
+                webhook_token=TOKEN, retry_every_s=0.2,
+            )
+            gateway_server = serve_in_thread(app)
+            try:
+                deadline = time.monotonic() + 20
+                while time.monotonic() < deadline:
+                    entry = store.get_submission(waiting.submission_id)
+                    if entry is not None and entry.status is SubmissionStatus.DELIVERED:
+                        break
+                    time.sleep(0.1)
+            finally:
+                gateway_server.stop()
+            entry = store.get_submission(waiting.submission_id)
+            assert entry is not None and entry.status is SubmissionStatus.DELIVERED
+            assert entry.attempts == 1  # sent once, by the background pass
+            count = httpx.get(insurer_server.base_url + "/v1/submissions", timeout=10).json()
+            assert [s["submission_id"] for s in count] == [waiting.submission_id]
+        finally:
+            insurer_server.stop()
