@@ -1,8 +1,8 @@
-"""The insurer's view of exposure: per bucket key, the sum over every accepted submission.
+"""The insurer's view of exposure: per bucket key, the sum over each exporter's latest snapshot.
 
-Ciphertexts of the same bucket key are added homomorphically first and only the sum is
-decrypted, once per bucket: the insurer reads aggregate buckets, never one submission's share
-when several contributed.
+Ciphertexts of the same bucket key (from several exporters) are added homomorphically first and
+only the sum is decrypted, once per bucket: the insurer reads aggregate buckets, never one
+submission's share when several contributed.
 """
 
 from __future__ import annotations

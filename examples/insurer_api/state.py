@@ -8,6 +8,7 @@ once and all get the original receipt.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from gateway.crypto import b64url_decode
 from gateway.errors import StoreError
 
 _SCHEMA = (
@@ -150,11 +152,31 @@ class InsurerState:
             return int(conn.execute("SELECT count(*) FROM submissions").fetchone()[0])
 
     def buckets(self) -> list[BucketRow]:
-        """Every stored bucket, grouped by key then submission arrival."""
+        """The buckets of each exporter's latest exposure snapshot, grouped by key.
+
+        A gateway's exposure is a snapshot of its whole book that replaces the previous one
+        (docs/submission-format.md), so only each exporter's newest snapshot counts: newest by
+        the signed ``iat``, then by arrival (a retried older snapshot can arrive late).
+        """
         with self._conn() as conn:
+            carriers = conn.execute(
+                "SELECT s.rowid, s.submission_id, s.exporter_id, s.jws FROM submissions s "
+                "WHERE EXISTS (SELECT 1 FROM buckets b WHERE b.submission_id = s.submission_id)"
+            ).fetchall()
+            latest: dict[str, tuple[int, int, str]] = {}
+            for rowid, submission_id, exporter_id, jws in carriers:
+                order = (_signed_iat(jws), rowid, submission_id)
+                if exporter_id not in latest or order > latest[exporter_id]:
+                    latest[exporter_id] = order
+            chosen = {order[2] for order in latest.values()}
             rows = conn.execute(
                 "SELECT b.submission_id, b.bucket_key, b.currency, b.records, b.ciphertext "
                 "FROM buckets b JOIN submissions s USING (submission_id) "
                 "ORDER BY b.bucket_key, s.rowid, b.position"
             ).fetchall()
-        return [BucketRow(*row) for row in rows]
+        return [BucketRow(*row) for row in rows if row[0] in chosen]
+
+def _signed_iat(jws: str) -> int:
+    """The ``iat`` of a stored (already verified) submission."""
+    payload = json.loads(b64url_decode(jws.split(".")[1]))
+    return int(payload["iat"])

@@ -137,3 +137,15 @@ def test_the_demo_attaches_the_forgotten_shipment_and_keeps_an_intact_ledger(
     assert [a["declaration_number"] for a in summary.auto_attached] == ["43017261347553"]
     assert "1 customs" in text  # the insurer received it marked as attached from customs
     assert "disclosure ledger intact: 1 entry" in text
+
+
+def test_syncing_the_same_exports_again_sends_nothing_twice(
+    demo: tuple[DemoResult, str],
+) -> None:
+    result, output = demo
+    assert result.again is not None
+    first, again = result.result.totals(), result.again.totals()
+    assert result.again.submissions == [] and result.again.delivered == 0
+    assert again.unchanged == first.attached and again.attached == 0
+    assert again.read == first.read and again.pending == first.pending
+    assert "7. Sync again" in output and "still holds 1" in output

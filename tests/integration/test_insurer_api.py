@@ -23,6 +23,7 @@ from gateway.verify import verify_receipt
 
 INSURER_ID = "insurer-test"  # as configured in conftest.py
 EXPORTER_A = "exporter-a"
+EXPORTER_B = "exporter-b"
 SECRET_BUYER = "Daehan Precision Trading Co."
 SubmissionFactory = Callable[..., tuple[str, dict[str, Any]]]
 
@@ -183,22 +184,20 @@ def test_error_answers_never_echo_the_submission(
     assert SECRET_BUYER not in bad_query.text
 
 
-def test_exposure_sums_ciphertexts_per_bucket_and_decrypts_totals(
-    http: httpx.Client, make_submission: SubmissionFactory
+def test_exposure_sums_each_exporters_latest_snapshot_per_bucket_and_decrypts_totals(
+    http: httpx.Client, make_submission: SubmissionFactory, exporter_b_key: SigningKey
 ) -> None:
     a, b = bucket_key("tok_a"), bucket_key("tok_b", country="DE", currency="EUR")
     first, p1 = make_submission([(a, 2, 123_456), (b, 1, 9_900)])
-    second, p2 = make_submission([(a, 3, 1_000_001)])
-    for jws, payload in ((first, p1), (second, p2)):
+    second, p2 = make_submission([(a, 3, 1_000_001)])  # exporter A's book now: bucket a only
+    other, p3 = make_submission([(a, 2, 500_000)], key=exporter_b_key, iss=EXPORTER_B)
+    for jws, payload in ((first, p1), (second, p2), (other, p3)):
         assert _post(http, jws, payload["jti"]).status_code == 201
     rows = {json.dumps(r["key"], sort_keys=True): r for r in http.get("/v1/exposure").json()}
     row_a = rows[json.dumps(a, sort_keys=True)]
-    row_b = rows[json.dumps(b, sort_keys=True)]
-    assert (row_a["total_minor"], row_a["records"], row_a["currency"]) == (1_123_457, 5, "USD")
-    assert row_a["submission_ids"] == sorted([p1["jti"], p2["jti"]])
-    assert (row_b["total_minor"], row_b["records"], row_b["currency"]) == (9_900, 1, "EUR")
-    assert row_b["submission_ids"] == [p1["jti"]]
-    assert len(rows) == 2
+    assert (row_a["total_minor"], row_a["records"], row_a["currency"]) == (1_500_001, 5, "USD")
+    assert row_a["submission_ids"] == sorted([p2["jti"], p3["jti"]])
+    assert list(rows) == [json.dumps(a, sort_keys=True)]  # A's newer snapshot dropped bucket b
 
 
 def test_replays_do_not_double_count_exposure(
