@@ -201,3 +201,24 @@ def test_a_changed_mapping_reads_the_unchanged_export_again(setup: Setup) -> Non
     acc = second.sources["erp"]
     assert acc.read == first.sources["erp"].read and acc.unchanged == first.sources["erp"].attached
     assert second.submissions == []
+
+
+def test_re_ingesting_the_same_exports_three_times_yields_one_set_of_submissions(
+    setup: Setup,
+) -> None:
+    """With customs configured nothing is skipped: every record is read and recognised."""
+    _add_customs(setup)
+    settings = load_settings(setup.config)
+    as_of = date(2026, 3, 2)
+    runs = [run_sync(settings, show_progress=False, as_of=as_of) for _ in range(3)]
+    held = _submission_count(setup.insurer)
+    assert held == len(runs[0].submissions) >= 1
+    attached = runs[0].totals().attached
+    for again in runs[1:]:
+        total = again.totals()
+        assert again.submissions == [] and not again.skipped
+        assert (total.read, total.unchanged, total.attached) == (
+            runs[0].totals().read, attached, 0)
+    assert len(_insurer_attachments(setup.insurer)) == sum(
+        acc.attached for name, acc in runs[0].sources.items() if name == "erp"
+    ) + runs[0].reconciliation.counts["auto_attached"]  # type: ignore[union-attr]
