@@ -437,6 +437,9 @@ class Pipeline:
                 "policy": policy,
                 "attachments": attachments,
                 "exposure": plain_buckets,
+                # A book that goes A -> B -> A sends its third snapshot again: the snapshot it
+                # replaces makes it a new disclosure, not a replay of the first.
+                "replaces": self._store.get_meta(EXPOSURE_META) if exposure else None,
             }
         )
         if self._store.get_submission(submission_id) is not None:

@@ -372,3 +372,15 @@ def test_tomorrows_export_under_another_file_name_names_the_same_invoices(
     assert result.submissions == [] and result.sources["erp"].unchanged == 4
     other = Pipeline(runtime, store).process({"erp-branch": tomorrow})
     assert other.sources["erp-branch"].attached == 4  # another source's invoice numbers are its own
+
+
+def test_a_book_that_returns_to_an_earlier_state_sends_that_snapshot_again(
+    runtime: Runtime, store: SqliteStore, paillier_keypair: PaillierPrivateKey
+) -> None:
+    export = [_record(i) for i in range(6)]
+    edited = [*export[:4], export[4].model_copy(update={"amount": Decimal("99999.00")}), export[5]]
+    runs = [Pipeline(runtime, store).process({"unit": e}) for e in (export, edited, export)]
+    assert [len(r.submissions) for r in runs] == [1, 1, 1] and not runs[2].already_submitted
+    first, _, third = (_payloads(store, r.submissions)[0] for r in runs)
+    assert _exposure(third, paillier_keypair) == _exposure(first, paillier_keypair)
+    assert third["attachments"][0]["revision"] == 3
