@@ -12,12 +12,13 @@ See docs/reliability.md.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from gateway.canonical import canonical_json, sha256_hex
 from gateway.model import ExportRecord, RecordOrigin
 from gateway.model.declaration import normalise_declaration_number
 from gateway.store.base import RecordVersion
@@ -34,10 +35,14 @@ class VersionStore(Protocol):
 
 
 def content_sha256(policy_input: Mapping[str, Any]) -> str:
-    """The hash of a record's content as read (``policy_input`` of :class:`ExportRecord`)."""
-    return sha256_hex(
-        canonical_json({k: v for k, v in policy_input.items() if k not in DERIVED_FIELDS})
-    )
+    """The hash of a record's content as read (``policy_input`` of :class:`ExportRecord`).
+
+    Local only, never signed: sorted compact JSON is deterministic for these plain values
+    (strings, integers, ``None``, lists of flat objects) and much cheaper than RFC 8785.
+    """
+    content = {k: v for k, v in policy_input.items() if k not in DERIVED_FIELDS}
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def record_keys(record: ExportRecord, source: str) -> tuple[str, tuple[str, ...]]:
