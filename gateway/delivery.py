@@ -12,8 +12,9 @@ answers a replayed submission id with its original receipt, so sending again aft
   again only by ``gateway outbox retry``.
 - **Circuit breaker**: after ``breaker_threshold`` consecutive transport or 5xx failures the
   breaker opens for ``breaker_cooldown_s``: nothing is sent, entries keep their attempt count.
-  After the cool-down one entry is tried (half-open): success closes the breaker, failure
-  opens it again. Its state lives in the store, so ``sync`` and ``serve`` share it.
+  Any answer from the insurer (a receipt, a refusal, a bad receipt) resets the count. After the
+  cool-down one entry is tried (half-open): an answer closes the breaker, a transport or 5xx
+  failure opens it again. Its state lives in the store, so ``sync`` and ``serve`` share it.
 
 See docs/reliability.md.
 """
@@ -147,9 +148,9 @@ class Courier:
         half_open = open_until is not None
         for sub in self._store.pending_submissions(limit=10_000, due_at=now):
             outcome = self._attempt(sink, sub, report)
-            if outcome == "delivered":
-                self._close_breaker()
-            elif outcome == "transport" and self._trip(half_open):
+            if outcome != "transport":
+                self._close_breaker()  # the insurer answered: it is up, whatever it said
+            elif self._trip(half_open):
                 report.breaker_open_until = self._open_until()
                 return
             half_open = False

@@ -26,6 +26,7 @@ from gateway.examples.insurer_api import (
     serve_in_thread,
 )
 from gateway.sign import build_jwks, sign_submission
+from tests.integration.delivery_harness import h, runtime  # noqa: F401 - fixtures
 
 INSURER_ID = "insurer-test"
 EXPORTER_A = "exporter-a"
