@@ -6,7 +6,6 @@ of the two end states: delivered exactly once, or dead-lettered with a reason.
 from __future__ import annotations
 
 import contextlib
-import os
 import random
 import sqlite3
 import time
@@ -20,18 +19,15 @@ import httpx
 import pytest
 
 from gateway.adapters.insurer import InsurerClient, make_http_client
-from gateway.adapters.policy_files import builtin_policy
-from gateway.crypto import PaillierPrivateKey, PseudonymKey, SigningKey
+from gateway.crypto import PaillierPrivateKey, SigningKey
 from gateway.delivery import DeliveryReport, DeliverySettings
 from gateway.examples.insurer_api import InsurerConfig, RunningServer
 from gateway.limits import Limits
 from gateway.model import Buyer, ExportRecord, PaymentMethod
 from gateway.pipeline import Pipeline, Runtime
-from gateway.policy.engine import RegoEngine
-from gateway.sign import build_jwks
 from gateway.store import SqliteStore, SubmissionStatus
-from gateway.transform import OperatorContext, build_operators
 from tests.integration.faults import FaultProxy
+from tests.support import default_policy_runtime
 
 INSURER_ID = "insurer-test"  # as in tests/integration/conftest.py
 EXPORTER_A = "exporter-a"
@@ -157,18 +153,12 @@ class Harness:
 def runtime(
     exporter_a_key: SigningKey, receipt_key: SigningKey, insurer_paillier_key: PaillierPrivateKey
 ) -> Runtime:
-    engine = RegoEngine(builtin_policy())
-    pkey = PseudonymKey("psk-faults", os.urandom(32))
-    return Runtime(
+    return default_policy_runtime(
         exporter_id=EXPORTER_A,
         insurer_id=INSURER_ID,
-        policy_name="default",
-        engine=engine,
-        operators=build_operators(engine.operators(), OperatorContext(pseudonym_key=pkey)),
         signing_key=exporter_a_key,
-        pseudonym_key=pkey,
         paillier_public_key=insurer_paillier_key.public_key,
-        receipt_jwks=build_jwks([receipt_key]),
+        receipt_key=receipt_key,
     )
 
 

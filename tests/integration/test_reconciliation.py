@@ -8,7 +8,6 @@ subprocess over the shipped sample files.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections import Counter
@@ -17,39 +16,31 @@ from pathlib import Path
 
 import pytest
 
-from gateway.adapters.policy_files import builtin_policy
 from gateway.booking import ReconcileSetup
-from gateway.crypto import PaillierPrivateKey, PseudonymKey, SigningKey, generate_signing_key
+from gateway.crypto import PaillierPrivateKey, SigningKey, generate_signing_key
 from gateway.deadlines import DeadlineSettings
 from gateway.devsetup import create_dev_insurer, write_config
 from gateway.keys import generate_gateway_keys
 from gateway.model import RecordOrigin
 from gateway.pipeline import Pipeline, Runtime
-from gateway.policy.engine import RegoEngine
 from gateway.reconcile import MatchKind, ReconcileConfig
 from gateway.reconcile.synthetic import generate
 from gateway.sign import build_jwks
 from gateway.store import SqliteStore
-from gateway.transform import OperatorContext, build_operators
 from gateway.verify import verify_submission
+from tests.support import default_policy_runtime
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _runtime(signing_key: SigningKey, paillier: PaillierPrivateKey, fx: dict) -> Runtime:  # type: ignore[type-arg]
-    engine = RegoEngine(builtin_policy())
-    pkey = PseudonymKey("psk-recon", os.urandom(32))
     rule, calendar = DeadlineSettings().build()
-    return Runtime(
+    return default_policy_runtime(
         exporter_id="exporter-recon",
         insurer_id="insurer-recon",
-        policy_name="default",
-        engine=engine,
-        operators=build_operators(engine.operators(), OperatorContext(pseudonym_key=pkey)),
         signing_key=signing_key,
-        pseudonym_key=pkey,
         paillier_public_key=paillier.public_key,
-        receipt_jwks=build_jwks([generate_signing_key()]),
+        receipt_key=generate_signing_key(),
         reconcile=ReconcileSetup(config=ReconcileConfig(fx=fx), rule=rule, calendar=calendar),
     )
 

@@ -7,7 +7,6 @@ generated keys); two small stand-ins are named where they are used.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
@@ -16,8 +15,7 @@ from typing import Any
 
 import pytest
 
-from gateway.adapters.policy_files import builtin_policy
-from gateway.crypto import PaillierPrivateKey, PseudonymKey, SigningKey, generate_signing_key
+from gateway.crypto import PaillierPrivateKey, SigningKey, generate_signing_key
 from gateway.errors import DeliveryError
 from gateway.ingest import Quarantined
 from gateway.model import Buyer, ExportRecord
@@ -25,8 +23,8 @@ from gateway.pipeline import Pipeline, Runtime
 from gateway.policy.engine import RegoEngine
 from gateway.sign import build_jwks, sign_receipt
 from gateway.store import SqliteStore
-from gateway.transform import OperatorContext, build_operators
 from gateway.verify import verify_submission
+from tests.support import default_policy_runtime
 
 EXPORTER, INSURER = "exporter-unit", "insurer-unit"
 
@@ -51,18 +49,12 @@ def _record(
 
 @pytest.fixture
 def runtime(signing_key: SigningKey, paillier_keypair: PaillierPrivateKey) -> Runtime:
-    engine = RegoEngine(builtin_policy())
-    pkey = PseudonymKey("psk-unit", os.urandom(32))
-    return Runtime(
+    return default_policy_runtime(
         exporter_id=EXPORTER,
         insurer_id=INSURER,
-        policy_name="default",
-        engine=engine,
-        operators=build_operators(engine.operators(), OperatorContext(pseudonym_key=pkey)),
         signing_key=signing_key,
-        pseudonym_key=pkey,
         paillier_public_key=paillier_keypair.public_key,
-        receipt_jwks=build_jwks([_RECEIPT_KEY]),
+        receipt_key=_RECEIPT_KEY,
     )
 
 
@@ -154,7 +146,7 @@ def test_preview_shows_what_leaves_and_writes_nothing(runtime: Runtime, store: S
     rows = Pipeline(runtime, store).preview([_record(0, buyer="Preview Canary Ltd")])
     assert rows[0].attachment is not None
     assert "Preview Canary Ltd" not in repr(rows[0].attachment)
-    assert rows[0].attachment["buyer.name"].startswith("p1.psk-unit.")
+    assert rows[0].attachment["buyer.name"].startswith("p1.psk-test.")
     assert rows[0].exposure_minor == _record(0).amount_minor
     assert store.list_submissions() == [] and store.list_quarantine() == []
 
