@@ -144,19 +144,23 @@ class Pipeline:
         *,
         as_of: date | None = None,
         checkpoints: Callable[[Mapping[str, SourceAccount]], Sequence[Checkpoint]] | None = None,
+        skipped: Mapping[str, str] | None = None,
     ) -> SyncResult:
         """Ingest every source to the end and write the resulting submissions to the outbox.
 
         ``checkpoints`` gives, from the final accounts, the sources' checkpoints; they are
         written with the run's account when it finishes (never for an interrupted run).
+        ``skipped`` names sources left unread because their checkpoint shows them unchanged
+        (source -> the run that read them); the run's summary records it.
 
         With customs sources (and a reconcile setup) the ERP records are first reconciled with
         the declarations: matched and customs-only shipments are attached, ERP-only ones stay
         pending and conflicts are withheld for review.
         """
         run_id = "run_" + uuid.uuid4().hex
-        result = SyncResult(run_id=run_id, sources={})
-        self._store.begin_run(run_id, sorted([*sources, *(customs or {})]))
+        result = SyncResult(run_id=run_id, sources={}, skipped=dict(skipped or {}))
+        names = sorted([*sources, *(customs or {})])
+        self._store.begin_run(run_id, names)
         if customs is None or self._rt.reconcile is None:
             stream: Iterable[tuple[ExportRecord, Attribution]] = self._stream(
                 run_id, sources, result
@@ -173,6 +177,7 @@ class Pipeline:
         self._store.finish_run(
             run_id,
             {n: a.as_dict() for n, a in result.sources.items()},
+            source_summary={"sources": names, "skipped": result.skipped},
             checkpoints=checkpoints(result.sources) if checkpoints else (),
         )
         return result

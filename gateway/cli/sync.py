@@ -79,8 +79,8 @@ def run_sync(
                 open_receivables(settings),
                 as_of=as_of,
                 checkpoints=plan.checkpoints,
+                skipped=plan.skipped,
             )
-            result.skipped = dict(plan.skipped)
         if deliver:
             with insurer_client(settings) as client:
                 pipeline.deliver(client, result, settings=settings.delivery, wait=True)

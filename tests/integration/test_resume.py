@@ -23,6 +23,7 @@ from gateway.crypto import b64url_decode
 from gateway.devsetup import DevInsurer, start_dev_insurer, write_config
 from gateway.errors import ConfigError
 from gateway.keys import generate_gateway_keys
+from gateway.runtime import open_store
 from gateway.settings import load_settings
 
 EXPORTER = "exporter-resume"
@@ -95,6 +96,10 @@ def test_an_unchanged_export_is_skipped_and_an_edited_one_sends_only_the_edit(
     second = run_sync(settings, show_progress=False)
     assert second.skipped == {"erp": first.run_id}
     assert second.submissions == [] and second.sources == {}
+    with open_store(settings) as store:
+        run = store.get_run(second.run_id)
+    assert run is not None and run.source_summary == {
+        "sources": [], "skipped": {"erp": first.run_id}}
     _edit_amount(setup.export, "EX26-00014", "123456.78")
     third = run_sync(settings, show_progress=False)
     acc = third.sources["erp"]
