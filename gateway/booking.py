@@ -70,6 +70,9 @@ class Booking:
     attachable: list[tuple[ExportRecord, Attribution]] = field(default_factory=list)
     held: list[tuple[str, date]] = field(default_factory=list)
     quarantined: list[Quarantined] = field(default_factory=list)
+    pending_erp: list[ExportRecord] = field(default_factory=list)  # ERP records still waiting
+    # Every declaration an attached ERP record was matched with (a split shipment has several).
+    declarations_of: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def route_all(
         self,
@@ -100,7 +103,9 @@ class Booking:
         left = any(d.shipped for d in match.declarations)
         erp = tuple((erp_accounts[id(r)], 1) for r in match.erp)
         if match.kind is MatchKind.MATCHED and left:
+            numbers = tuple(d.declaration_number for d in match.declarations)
             for i, record in enumerate(match.erp):
+                self.declarations_of[record.source_ref] = numbers
                 enriched = enrich(record, match.declarations)
                 enriched = enriched.model_copy(update={"origin": RecordOrigin.RECONCILED})
                 self.attachable.append((enriched, (erp[i], *(decls if i == 0 else ()))))
@@ -121,6 +126,7 @@ class Booking:
             self._hold(match)
         else:  # ERP-only (not yet cleared), or declared but not shipped yet: pending
             book(erp + decls, "pending")
+            self.pending_erp.extend(match.erp)
             self.summary.pending.append(_pending_entry(match, None))
             self._hold(match)
 

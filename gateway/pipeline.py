@@ -32,14 +32,14 @@ from gateway.guard import Receivable
 from gateway.ingest import Quarantined
 from gateway.ingest.customs import DeclarationStatus, apply_statuses
 from gateway.limits import Limits
-from gateway.model import ExportDeclaration, ExportRecord
+from gateway.model import ExportDeclaration, ExportRecord, RecordOrigin
 from gateway.policy.decision import Decision, Outcome
 from gateway.policy.engine import PolicyEngine
 from gateway.reconcile import reconcile
 from gateway.sign import sign_submission
-from gateway.store import Checkpoint, RecordVersion, Store
+from gateway.store import Checkpoint, PendingRecord, RecordVersion, Store
 from gateway.transform import OperatorError, OperatorSet, transform
-from gateway.versions import VersionTracker
+from gateway.versions import VersionTracker, record_keys
 
 SCHEMA = "ecg.submission/1"
 EXPOSURE_META = "exposure.snapshot_sha256"
@@ -107,6 +107,9 @@ class Pipeline:
         self._k = settings.k
         self._dims = tuple(settings.bucket)
         self._source_names: dict[str, str] = {}  # source_ref prefix -> configured source name
+        self._pending: list[PendingRecord] | None = None  # set by a reconciled run
+        self._explained: set[str] = set()  # customs-only shipments attached by an earlier sync
+        self._declarations_of: dict[str, tuple[str, ...]] = {}  # reconciled record -> decls
 
     # -- decision + transform, shared by sync and preview ------------------------------------
     def _decide(
@@ -173,12 +176,15 @@ class Pipeline:
             result.reconciliation = summary
             stream = attachable
         self._attach(result, stream, extra)
+        if result.reconciliation is not None and self._explained:
+            _drop_explained(result.reconciliation, self._explained)
         self._check_account(result)
         self._store.finish_run(
             run_id,
             {n: a.as_dict() for n, a in result.sources.items()},
             source_summary={"sources": names, "skipped": result.skipped},
             checkpoints=checkpoints(result.sources) if checkpoints else (),
+            pending=self._pending,
         )
         return result
 
@@ -192,9 +198,18 @@ class Pipeline:
     ) -> ReconcileSummary:
         """Reconcile, check deadlines and the guard, and write nothing (``gateway reconcile``)."""
         result = SyncResult(run_id="", sources={})
-        summary, _, _ = self._reconciled(
+        summary, attachable, _ = self._reconciled(
             "", sources, customs, receivables, result, as_of, write=False
         )
+        tracker = VersionTracker(self._store, self._source_names, self._declarations_of)
+        from_customs = [r for r, _ in attachable if r.origin is RecordOrigin.CUSTOMS]
+        identities = tracker.identify((r, r.policy_input()) for r in from_customs)
+        known = {
+            r.source_ref
+            for r, i in zip(from_customs, identities, strict=True)
+            if tracker.unchanged(i)
+        }
+        _drop_explained(summary, known)
         return summary
 
     def _read(
@@ -232,7 +247,7 @@ class Pipeline:
         """Versions, policy, transform over ``stream``; chunks go to the outbox, each committed
         with the record versions it attaches. Records unchanged since they were attached are
         not decided or sent again. The last submission carries the exposure snapshot."""
-        tracker = VersionTracker(self._store, self._source_names)
+        tracker = VersionTracker(self._store, self._source_names, self._declarations_of)
         pending: list[tuple[dict[str, Any], RecordVersion]] = []
         limit = self._rt.limits.max_attachments_per_submission
         sequence = 0
@@ -270,6 +285,8 @@ class Pipeline:
             for (record, attribution), identity in zip(batch[:cut], identities[:cut], strict=True):
                 if tracker.unchanged(identity):
                     book(attribution, "unchanged")
+                    if record.origin is RecordOrigin.CUSTOMS:
+                        self._explained.add(record.source_ref)
                 else:
                     fresh.append((record, attribution, identity))
             decided = self._decide([record for record, _, _ in fresh], extra)
@@ -351,15 +368,24 @@ class Pipeline:
         setup = self._rt.reconcile
         assert setup is not None
         erp_accounts: dict[int, SourceAccount] = {}
+        erp_sources: dict[int, str] = {}
         erp: list[ExportRecord] = []
         for name, items in sources.items():
             for record, account in self._read(run_id, name, items, result, write=write):
                 erp.append(record)
                 erp_accounts[id(record)] = account
+                erp_sources[id(record)] = name
+        self._carry_pending(erp, erp_accounts, erp_sources, result)
         declarations, decl_accounts = self._declarations(run_id, customs, result, write=write)
         booking = Booking(setup, ReconcileSummary(as_of=as_of))
         outcome = reconcile(erp, declarations, setup.config, as_of=as_of)
         booking.route_all(outcome, erp_accounts, decl_accounts)
+        self._declarations_of = booking.declarations_of
+        self._pending = [
+            PendingRecord(self._key(r, erp_sources[id(r)]), erp_sources[id(r)],
+                          r.model_dump_json())
+            for r in booking.pending_erp
+        ]
         if booking.quarantined and write:
             self._store.add_quarantine(run_id, booking.quarantined)
         booking.deadlines(as_of)
@@ -371,6 +397,31 @@ class Pipeline:
             self._store.add_quarantine(run_id, bad)
         extra = booking.guard(good)
         return booking.summary, booking.attachable, extra
+
+    def _key(self, record: ExportRecord, source: str) -> str:
+        return record_keys(record, source)[0]
+
+    def _carry_pending(
+        self,
+        erp: list[ExportRecord],
+        accounts: dict[int, SourceAccount],
+        sources: dict[int, str],
+        result: SyncResult,
+    ) -> None:
+        """Add the invoices an earlier run left pending that this run's exports do not list
+        again: they are reconciled with today's declarations like the rest. Each is read into
+        the account ``carried:<source>``."""
+        listed = {self._key(r, sources[id(r)]) for r in erp}
+        for stored in self._store.pending_records():
+            if stored.key in listed:
+                continue  # the export lists it again: read from there
+            record = ExportRecord.model_validate_json(stored.record_json)
+            account = result.sources.setdefault(f"carried:{stored.source}", SourceAccount())
+            account.read += 1
+            self._source_names.setdefault(record.source_ref.rpartition(":")[0], stored.source)
+            erp.append(record)
+            accounts[id(record)] = account
+            sources[id(record)] = stored.source
 
     def _declarations(
         self,
@@ -511,3 +562,13 @@ class Pipeline:
             )
             result.breaker_open_until = report.breaker_open_until
         return report
+
+
+def _drop_explained(summary: ReconcileSummary, explained: set[str]) -> None:
+    """Declarations without an ERP invoice in today's exports whose shipment an earlier sync
+    already attached (from customs alone, or matched with an invoice yesterday's export listed)
+    are not newly auto-attached: the report counts them as already attached."""
+    kept = [a for a in summary.auto_attached if a["source_ref"] not in explained]
+    summary.counts["already_attached"] = len(summary.auto_attached) - len(kept)
+    summary.auto_attached = kept
+    summary.counts["auto_attached"] = len(kept)

@@ -45,17 +45,23 @@ def content_sha256(policy_input: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def record_keys(record: ExportRecord, source: str) -> tuple[str, tuple[str, ...]]:
-    """The record's own key, and the keys of customs-only shipments it may be a version of.
+def record_keys(
+    record: ExportRecord, source: str, declarations: Iterable[str] = ()
+) -> tuple[str, tuple[str, ...]]:
+    """The record's own key, and the keys of the declarations it was matched with (customs-only
+    shipments it may be a version of, and shipments it explains from now on).
 
     ``source`` is the configured source name, not the file name in ``source_ref``: tomorrow's
-    export under another file name names the same invoices.
+    export under another file name names the same invoices. ``declarations`` are every
+    declaration a reconciled record was matched with (a split shipment has several).
     """
     if record.origin is RecordOrigin.CUSTOMS:
         return _customs_key(str(record.declaration_number)), ()
     own = _SEP.join((INVOICE, source, record.invoice_number))
-    if record.origin is RecordOrigin.RECONCILED and record.declaration_number:
-        return own, (_customs_key(record.declaration_number),)
+    if record.origin is RecordOrigin.RECONCILED:
+        numbers = [*([record.declaration_number] if record.declaration_number else []),
+                   *declarations]
+        return own, tuple(dict.fromkeys(_customs_key(n) for n in numbers))
     return own, ()
 
 
@@ -67,34 +73,56 @@ def _customs_key(declaration_number: str) -> str:
 
 @dataclass(frozen=True)
 class Identity:
-    """One record's key, content hash and the version it would be if attached now."""
+    """One record's key, content hash and the version it would be if attached now.
+
+    ``explained`` is set for a shipment only customs knows about whose declaration an attached
+    ERP invoice was already matched with (yesterday's invoice, absent from today's delta
+    export): the shipment is attached already, under that invoice.
+    """
 
     key: str
     aliases: tuple[str, ...]
     content_sha256: str
     previous: RecordVersion | None
+    explained: bool = False
 
 
 class VersionTracker:
     """Classifies the records of one run against the store and the run's own earlier records."""
 
-    def __init__(self, store: VersionStore, source_names: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        store: VersionStore,
+        source_names: Mapping[str, str] | None = None,
+        declarations_of: Mapping[str, tuple[str, ...]] | None = None,
+    ) -> None:
         """``source_names`` maps a ``source_ref`` prefix (file name) to the configured source
-        name; a prefix not in it is its own name."""
+        name; a prefix not in it is its own name. ``declarations_of`` maps a reconciled
+        record's ``source_ref`` to every declaration it was matched with."""
         self._store = store
         self._names = source_names if source_names is not None else {}
+        self._declarations = declarations_of if declarations_of is not None else {}
         self._in_run: dict[str, RecordVersion] = {}
         self._adopted: set[str] = set()
 
     def identify(self, records: Iterable[tuple[ExportRecord, Mapping[str, Any]]]) -> list[Identity]:
         """The identity of each ``(record, policy_input)``; ``previous`` is the latest version
         attached so far (by this run or an earlier one), or ``None`` for a new record."""
-        items = [(record_keys(r, self._source(r)), content_sha256(inp)) for r, inp in records]
+        items = [
+            (
+                record_keys(r, self._source(r), self._declarations.get(r.source_ref, ())),
+                content_sha256(inp),
+            )
+            for r, inp in records
+        ]
         wanted = [k for (key, aliases), _ in items for k in (key, *aliases)]
         stored = self._store.latest_versions(k for k in wanted if k not in self._in_run)
         out = []
         for (key, aliases), digest in items:
             previous = self._in_run.get(key) or stored.get(key)
+            if previous is not None and key.startswith(CUSTOMS + _SEP) and _is_invoice(previous):
+                out.append(Identity(key, aliases, digest, previous, explained=True))
+                continue
             if previous is None:
                 previous = self._adoptable(aliases, stored)
             out.append(Identity(key, aliases, digest, previous))
@@ -108,7 +136,7 @@ class VersionTracker:
             found = self._in_run.get(alias) or stored.get(alias)
             if found is None or found.record_id in self._adopted:
                 continue
-            if any(k.startswith(INVOICE + _SEP) for k in found.keys):
+            if _is_invoice(found):
                 continue
             return found
         return None
@@ -119,7 +147,7 @@ class VersionTracker:
 
     @staticmethod
     def unchanged(identity: Identity) -> bool:
-        return (
+        return identity.explained or (
             identity.previous is not None
             and identity.previous.content_sha256 == identity.content_sha256
         )
@@ -136,13 +164,19 @@ class VersionTracker:
             record_id=prev.record_id if prev else "rec_" + secrets.token_hex(12),
             version=prev.version + 1 if prev else 1,
             content_sha256=identity.content_sha256,
-            # Only the record's own key: a declaration several invoices share (a consolidated
-            # shipment) must not name any one of them.
             keys=(identity.key,),
             bucket=dict(bucket) if bucket is not None else None,
             exposure_minor=exposure_minor,
+            # A declaration several invoices share (a consolidated shipment) names the first
+            # of them only; it still marks the shipment as attached.
+            aliases=identity.aliases,
         )
-        if prev is not None and not any(k.startswith(INVOICE + _SEP) for k in prev.keys):
+        if prev is not None and not _is_invoice(prev):
             self._adopted.add(prev.record_id)
         self._in_run[identity.key] = version
         return version
+
+
+def _is_invoice(version: RecordVersion) -> bool:
+    """Whether the record was ever attached from an ERP invoice (not from customs alone)."""
+    return any(k.startswith(INVOICE + _SEP) for k in version.keys)

@@ -47,6 +47,11 @@ def reconcile_table(summary: ReconcileSummary) -> Table:
             c.get("auto_attached", 0),
             "cleared exports the ERP feed never notified; attached, origin customs",
         ),
+        (
+            "already attached",
+            c.get("already_attached", 0),
+            "declarations whose shipment an earlier sync attached; not sent again",
+        ),
         ("pending", c.get("erp_only", 0), f"notified, not cleared yet ({c.get('stale', 0)} stale)"),
         ("not shipped", c.get("not_shipped", 0), "declared but not loaded yet; pending"),
         ("conflicting", c.get("conflict", 0), "held for review, not attached"),

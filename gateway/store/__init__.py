@@ -7,6 +7,7 @@ places that do IO.
 
 from gateway.store.base import (
     Checkpoint,
+    PendingRecord,
     QuarantineEntry,
     QuarantineItem,
     QuarantineStatus,
@@ -23,6 +24,7 @@ from gateway.store.sqlite import SqliteStore
 __all__ = [
     "SCHEMA_VERSION",
     "Checkpoint",
+    "PendingRecord",
     "QuarantineEntry",
     "QuarantineItem",
     "QuarantineStatus",

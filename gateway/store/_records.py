@@ -13,8 +13,8 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 
 from gateway.errors import StoreError
-from gateway.store._rows import to_json
-from gateway.store.base import Checkpoint, RecordVersion
+from gateway.store._rows import from_text, to_json
+from gateway.store.base import Checkpoint, PendingRecord, RecordVersion
 
 _LATEST = (
     "SELECT r.record_id, r.version, r.content_sha256, r.bucket, r.exposure_minor FROM records r "
@@ -86,6 +86,10 @@ def put_versions(
             ).fetchone()[0]
             if owner != v.record_id:
                 raise StoreError(f"record {v.record_id}: a key already names record {owner}")
+        conn.executemany(
+            "INSERT OR IGNORE INTO record_keys (key, record_id) VALUES (?, ?)",
+            [(alias, v.record_id) for alias in v.aliases],
+        )
 
 
 def exposure_book(conn: sqlite3.Connection) -> list[RecordVersion]:
@@ -150,3 +154,23 @@ def set_meta(conn: sqlite3.Connection, values: Iterable[tuple[str, str | None]])
 def get_meta(conn: sqlite3.Connection, name: str) -> str | None:
     row = conn.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
     return None if row is None else str(row[0])
+
+
+def replace_pending(
+    conn: sqlite3.Connection, pending: Sequence[PendingRecord], *, run_id: str, now: str
+) -> None:
+    """Make ``pending`` the whole pending set; an invoice already pending keeps its ``since``."""
+    since = dict(conn.execute("SELECT key, since FROM pending").fetchall())
+    conn.execute("DELETE FROM pending")
+    conn.executemany(
+        "INSERT INTO pending (key, source, record_json, run_id, since) VALUES (?, ?, ?, ?, ?)",
+        [(p.key, p.source, p.record_json, run_id, since.get(p.key, now)) for p in pending],
+    )
+
+
+def pending_records(conn: sqlite3.Connection) -> list[PendingRecord]:
+    rows = conn.execute(
+        "SELECT key, source, record_json, since FROM pending ORDER BY since, key"
+    ).fetchall()
+    return [PendingRecord(r["key"], r["source"], r["record_json"], from_text(r["since"]))
+            for r in rows]

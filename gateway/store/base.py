@@ -57,6 +57,8 @@ class RecordVersion:
     record (an ERP invoice, a customs declaration); ``content_sha256`` is the hash of the
     record's content as read, so a re-read is recognised and a changed row becomes version + 1.
     ``bucket`` and ``exposure_minor`` are the exposure the version adds to the exporter's book.
+    ``aliases`` are the declarations a reconciled invoice was matched with: they tell a later
+    sync that those declarations' shipments are already attached.
     """
 
     record_id: str
@@ -65,6 +67,21 @@ class RecordVersion:
     keys: tuple[str, ...] = ()
     bucket: dict[str, str] | None = None
     exposure_minor: int | None = None
+    aliases: tuple[str, ...] = ()  # keys that name it unless they already name another record
+
+
+@dataclass(frozen=True, slots=True)
+class PendingRecord:
+    """An ERP invoice still waiting for customs after a reconciled run (docs/reliability.md).
+
+    ``record_json`` is the record as read (local only, like a quarantined row); ``since`` is
+    when it first became pending.
+    """
+
+    key: str
+    source: str
+    record_json: str = dataclasses.field(repr=False)
+    since: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +191,7 @@ class Store(Protocol):
         *,
         source_summary: Mapping[str, Any] | None = None,
         checkpoints: Sequence[Checkpoint] = (),
+        pending: Sequence[PendingRecord] | None = None,
     ) -> Run: ...
 
     def get_run(self, run_id: str) -> Run | None: ...
@@ -185,6 +203,8 @@ class Store(Protocol):
     def exposure_book(self) -> list[RecordVersion]: ...
 
     def get_checkpoint(self, source: str) -> Checkpoint | None: ...
+
+    def pending_records(self) -> list[PendingRecord]: ...
 
     def get_meta(self, name: str) -> str | None: ...
 

@@ -19,6 +19,8 @@ Tables are laid out for crash-proof delivery and the disclosure ledger:
   ``meta`` (small named values: the last exposure snapshot, the circuit breaker), the outbox's
   ``next_attempt_at`` and the quarantine's ``raw_sha256``. ``records_seen`` is dropped: it was
   never written by a release.
+- ``pending`` (version 4): ERP invoices still waiting for customs, kept as read so a later sync
+  reconciles them even when its export no longer lists them.
 """
 
 from __future__ import annotations
@@ -154,7 +156,19 @@ _V3: Final[tuple[str, ...]] = (
     "CREATE INDEX quarantine_open ON quarantine (source, raw_sha256) WHERE status = 'open'",
 )
 
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2, _V3)
+_V4: Final[tuple[str, ...]] = (
+    """
+    CREATE TABLE pending (
+        key          TEXT PRIMARY KEY,
+        source       TEXT NOT NULL,
+        record_json  TEXT NOT NULL,
+        run_id       TEXT NOT NULL REFERENCES runs (run_id),
+        since        TEXT NOT NULL
+    ) STRICT, WITHOUT ROWID
+    """,
+)
+
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2, _V3, _V4)
 """Migration steps in order; step ``i`` takes the schema from version ``i`` to ``i + 1``."""
 
 SCHEMA_VERSION: Final[int] = len(MIGRATIONS)

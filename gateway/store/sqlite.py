@@ -23,6 +23,7 @@ from gateway.store import _queries as _q
 from gateway.store._connection import connect, ensure_private_file, migrate, transaction
 from gateway.store.base import (
     Checkpoint,
+    PendingRecord,
     QuarantineEntry,
     QuarantineItem,
     QuarantineStatus,
@@ -107,9 +108,11 @@ class SqliteStore:
         *,
         source_summary: Mapping[str, Any] | None = None,
         checkpoints: Sequence[Checkpoint] = (),
+        pending: Sequence[PendingRecord] | None = None,
     ) -> Run:
-        """Close a run with its record account (plain JSON) and its sources' checkpoints, in one
-        transaction; optionally replace its summary."""
+        """Close a run with its record account (plain JSON), its sources' checkpoints and (for a
+        reconciled run) the new set of invoices pending customs, in one transaction; optionally
+        replace its summary."""
         account_json = _rows.to_json(account, "account")
         summary_json = None if source_summary is None else _rows.to_json(source_summary, "summary")
         with self._write() as conn:
@@ -122,6 +125,8 @@ class SqliteStore:
                 (self._now(), account_json, summary_json, run_id),
             )
             _records.put_checkpoints(conn, checkpoints, run_id=run_id, now=self._now())
+            if pending is not None:
+                _records.replace_pending(conn, pending, run_id=run_id, now=self._now())
             return _q.run(conn, run_id)
 
     def get_run(self, run_id: str) -> Run | None:
@@ -151,6 +156,11 @@ class SqliteStore:
     def get_checkpoint(self, source: str) -> Checkpoint | None:
         with self._connection() as conn:
             return _records.get_checkpoint(conn, source)
+
+    def pending_records(self) -> list[PendingRecord]:
+        """ERP invoices still waiting for customs, oldest first."""
+        with self._connection() as conn:
+            return _records.pending_records(conn)
 
     def get_meta(self, name: str) -> str | None:
         with self._connection() as conn:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import csv
 import json
 import sqlite3
-from collections.abc import Iterator
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from importlib import resources
@@ -227,3 +229,74 @@ def test_re_ingesting_the_same_exports_three_times_yields_one_set_of_submissions
     assert len(_insurer_attachments(setup.insurer)) == sum(
         acc.attached for name, acc in runs[0].sources.items() if name == "erp"
     ) + runs[0].reconciliation.counts["auto_attached"]  # type: ignore[union-attr]
+
+
+def _rewrite_csv(path: Path, keep: Callable[[dict[str, str]], bool],
+                 change: Callable[[dict[str, str]], None] = lambda row: None) -> None:
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    fields = list(rows[0])
+    for row in rows:
+        change(row)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(r for r in rows if keep(r))
+
+
+def test_an_invoice_pending_customs_is_kept_when_the_next_export_no_longer_lists_it(
+    setup: Setup,
+) -> None:
+    """Daily delta exports: yesterday's invoice still waiting for its goods to leave is not in
+    today's file. The store carries it over and attaches it once customs shows it shipped."""
+    _add_customs(setup)
+    customs = setup.root / "declarations.csv"
+    settings = load_settings(setup.config)
+    first = run_sync(settings, show_progress=False, as_of=date(2026, 3, 2))
+    pending_before = first.sources["erp"].pending  # ERP invoices held back, EX26-00007 among them
+    assert pending_before >= 1
+    # Today's export lists only invoices it did not list yesterday: none. The declaration of
+    # EX26-00007 now shows the goods loaded.
+    _rewrite_csv(setup.export, keep=lambda row: False)
+
+    def shipped(row: dict[str, str]) -> None:
+        if row["invoice_no"] == "EX26-00007":
+            row["shipped"], row["loading_date"] = "Y", "2026-03-03"
+
+    _rewrite_csv(customs, keep=lambda row: True, change=shipped)
+    before = _submission_count(setup.insurer)
+    second = run_sync(settings, show_progress=False, as_of=date(2026, 3, 4))
+    carried = second.sources["carried:erp"]
+    assert carried.read == pending_before and carried.balanced()
+    assert carried.attached == 1  # EX26-00007, reconciled with its now shipped declaration
+    assert second.sources["erp"].read == 0
+    assert second.delivered == 1 and _submission_count(setup.insurer) == before + 1
+    # Today's declarations of yesterday's invoices are not mistaken for shipments the ERP forgot.
+    summary = second.reconciliation
+    assert summary is not None and summary.counts["auto_attached"] == 0
+    assert summary.counts["already_attached"] == first.sources["customs"].attached
+    (attached,) = [a for a in _insurer_attachments(setup.insurer)[-1:]]
+    assert attached["origin"] == "erp+customs" and "revision" not in attached
+    third = run_sync(settings, show_progress=False, as_of=date(2026, 3, 4))
+    assert third.submissions == []  # attached once: no longer pending, not carried again
+    still = third.sources.get("carried:erp")
+    assert (still.read if still else 0) == pending_before - 1
+
+
+def test_gateway_reconcile_after_a_sync_counts_shipments_already_attached(
+    setup: Setup,
+) -> None:
+    _add_customs(setup)
+    first = run_sync(load_settings(setup.config), show_progress=False, as_of=date(2026, 3, 2))
+    assert first.reconciliation is not None
+    assert first.reconciliation.counts["auto_attached"] == 1
+    report = setup.root / "report.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "gateway", "reconcile", "--config", str(setup.config),
+         "--as-of", "2026-03-02", "--json", str(report)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    counts = json.loads(report.read_text(encoding="utf-8"))["counts"]
+    assert counts["auto_attached"] == 0 and counts["already_attached"] == 1
+    assert "already attached" in done.stdout
