@@ -153,3 +153,25 @@ def test_a_second_process_is_refused_while_the_lock_is_held(tmp_path: Path) -> N
     assert "locked by another gateway process" in message
     assert "gateway serve" in message and "'gateway sync'" in message
     assert _try_lock(db) == "acquired"
+
+
+def test_the_pending_set_is_replaced_when_a_run_finishes_and_keeps_first_seen_times(
+    tmp_path: Path,
+) -> None:
+    from gateway.store import PendingRecord
+
+    store = SqliteStore(tmp_path / "gateway.db")
+    store.begin_run("run_1")
+    store.finish_run("run_1", {}, pending=[PendingRecord("k1", "erp", "{}"),
+                                           PendingRecord("k2", "erp", "{}")])
+    first = {p.key: p.since for p in store.pending_records()}
+    assert set(first) == {"k1", "k2"} and "{}" not in repr(store.pending_records())
+    store.begin_run("run_2")
+    store.finish_run("run_2", {}, pending=[PendingRecord("k2", "erp", '{"a":1}'),
+                                           PendingRecord("k3", "erp", "{}")])
+    second = {p.key: p for p in store.pending_records()}
+    assert set(second) == {"k2", "k3"}
+    assert second["k2"].since == first["k2"] and second["k2"].record_json == '{"a":1}'
+    store.begin_run("run_3")
+    store.finish_run("run_3", {})  # a run without reconciliation leaves the set alone
+    assert {p.key for p in store.pending_records()} == {"k2", "k3"}
