@@ -74,6 +74,13 @@ class KillSwitch:
         return True
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A killed gateway resets its connection mid-request: expected here, not worth a traceback."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass
+
+
 class Relay:
     """``Relay(upstream)``: serves on an OS-assigned loopback port until ``close()``."""
 
@@ -81,7 +88,7 @@ class Relay:
         self.switch = KillSwitch()
         self._client = httpx.Client(base_url=upstream, timeout=30.0)
         handler = _handler(self._client, self.switch)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = _QuietServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
