@@ -113,9 +113,14 @@ class Pipeline:
 
     # -- decision + transform, shared by sync and preview ------------------------------------
     def _decide(
-        self, records: Sequence[ExportRecord], extra: Mapping[str, dict[str, Any]] | None = None
+        self,
+        records: Sequence[ExportRecord],
+        extra: Mapping[str, dict[str, Any]] | None = None,
+        inputs: list[dict[str, Any]] | None = None,
     ) -> list[tuple[dict[str, Any], Decision]]:
-        inputs = [r.policy_input() for r in records]
+        """Decisions for ``records`` (``inputs``: their policy inputs, when already built)."""
+        if inputs is None:
+            inputs = [r.policy_input() for r in records]
         for inp in inputs if extra else ():
             inp.update(extra.get(inp["source_ref"], {}))  # type: ignore[union-attr]
         decisions = self._rt.engine.decide(inputs)
@@ -278,19 +283,23 @@ class Pipeline:
         new segment, so it is compared with what the earlier occurrence left behind."""
         attached: list[tuple[dict[str, Any], RecordVersion]] = []
         while batch:
-            identities = tracker.identify((r, r.policy_input()) for r, _ in batch)
-            keys = [i.key for i in identities]
-            cut = next((n for n in range(1, len(keys)) if keys[n] in keys[:n]), len(keys))
+            inputs = [r.policy_input() for r, _ in batch]
+            identities = tracker.identify(zip([r for r, _ in batch], inputs, strict=True))
+            cut = _first_repeat([i.key for i in identities])
             fresh = []
-            for (record, attribution), identity in zip(batch[:cut], identities[:cut], strict=True):
+            for (record, attribution), identity, inp in zip(
+                batch[:cut], identities[:cut], inputs[:cut], strict=True
+            ):
                 if tracker.unchanged(identity):
                     book(attribution, "unchanged")
                     if record.origin is RecordOrigin.CUSTOMS:
                         self._explained.add(record.source_ref)
                 else:
-                    fresh.append((record, attribution, identity))
-            decided = self._decide([record for record, _, _ in fresh], extra)
-            for (original, decision), (_, attrib, identity) in zip(decided, fresh, strict=True):
+                    fresh.append((record, attribution, identity, inp))
+            decided = self._decide(
+                [f[0] for f in fresh], extra, inputs=[f[3] for f in fresh]
+            )
+            for (original, decision), (_, attrib, identity, _) in zip(decided, fresh, strict=True):
                 out = self._apply(run_id, original, decision, attrib)
                 if out is not None:
                     attachment, key, exposure = out
@@ -572,3 +581,13 @@ def _drop_explained(summary: ReconcileSummary, explained: set[str]) -> None:
     summary.counts["already_attached"] = len(summary.auto_attached) - len(kept)
     summary.auto_attached = kept
     summary.counts["auto_attached"] = len(kept)
+
+
+def _first_repeat(keys: Sequence[str]) -> int:
+    """The index of the first key that already occurred earlier (``len(keys)`` if none)."""
+    seen: set[str] = set()
+    for n, key in enumerate(keys):
+        if key in seen:
+            return n
+        seen.add(key)
+    return len(keys)
