@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+from datetime import date, timedelta
+from decimal import Decimal
 
 from gateway.adapters.policy_files import builtin_policy
 from gateway.booking import ReconcileSetup
 from gateway.crypto import PaillierPublicKey, PseudonymKey, SigningKey
+from gateway.model import Buyer, ExportRecord, PaymentMethod
 from gateway.pipeline import Runtime
 from gateway.policy.engine import RegoEngine
 from gateway.sign import build_jwks
@@ -36,4 +39,24 @@ def default_policy_runtime(
         paillier_public_key=paillier_public_key,
         receipt_jwks=build_jwks([receipt_key]),
         reconcile=reconcile,
+    )
+
+
+def unit_record(
+    i: int, *, currency: str = "USD", country: str = "US", buyer: str = "Acme"
+) -> ExportRecord:
+    """The ``i``-th of a run of open-account invoices the default policy attaches (shipped over
+    five days from 2026-05-01, due 60 days later)."""
+    ship = date(2026, 5, 1) + timedelta(days=i % 5)
+    return ExportRecord(
+        source_ref=f"unit.csv:{i + 2}",
+        invoice_number=f"INV-{i}",
+        invoice_date=ship,
+        shipment_date=ship,
+        buyer=Buyer(name=buyer, country=country),
+        currency=currency,
+        amount=Decimal("1000.50") + i,
+        payment_method=PaymentMethod.OA,
+        due_date=ship + timedelta(days=60),
+        hs_code="847130",
     )

@@ -10,8 +10,6 @@ import random
 import sqlite3
 import time
 from collections.abc import Iterator
-from datetime import date, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +21,10 @@ from gateway.crypto import PaillierPrivateKey, SigningKey
 from gateway.delivery import DeliveryReport, DeliverySettings
 from gateway.examples.insurer_api import InsurerConfig, RunningServer
 from gateway.limits import Limits
-from gateway.model import Buyer, ExportRecord, PaymentMethod
 from gateway.pipeline import Pipeline, Runtime
 from gateway.store import SqliteStore, SubmissionStatus
 from tests.integration.faults import FaultProxy
-from tests.support import default_policy_runtime
+from tests.support import default_policy_runtime, unit_record
 
 INSURER_ID = "insurer-test"  # as in tests/integration/conftest.py
 EXPORTER_A = "exporter-a"
@@ -38,21 +35,7 @@ SETTINGS = DeliverySettings(
 )
 
 
-def record(i: int) -> ExportRecord:
-    """The ``i``-th of a run of invoices to one buyer that the default policy attaches."""
-    ship = date(2026, 5, 1) + timedelta(days=i % 5)
-    return ExportRecord(
-        source_ref=f"unit.csv:{i + 2}",
-        invoice_number=f"INV-{i}",
-        invoice_date=ship,
-        shipment_date=ship,
-        buyer=Buyer(name="Acme", country="US"),
-        currency="USD",
-        amount=Decimal("1000.50") + i,
-        payment_method=PaymentMethod.OA,
-        due_date=ship + timedelta(days=60),
-        hs_code="847130",
-    )
+record = unit_record
 
 
 class Clock:

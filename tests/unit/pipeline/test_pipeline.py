@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,33 +17,17 @@ import pytest
 from gateway.crypto import PaillierPrivateKey, SigningKey, generate_signing_key
 from gateway.errors import DeliveryError
 from gateway.ingest import Quarantined
-from gateway.model import Buyer, ExportRecord
 from gateway.pipeline import Pipeline, Runtime
 from gateway.policy.engine import RegoEngine
 from gateway.sign import build_jwks, sign_receipt
 from gateway.store import SqliteStore
 from gateway.verify import verify_submission
-from tests.support import default_policy_runtime
+from tests.support import default_policy_runtime, unit_record
 
 EXPORTER, INSURER = "exporter-unit", "insurer-unit"
 
 
-def _record(
-    i: int, *, currency: str = "USD", country: str = "US", buyer: str = "Acme"
-) -> ExportRecord:
-    ship = date(2026, 5, 1) + timedelta(days=i % 5)
-    return ExportRecord(
-        source_ref=f"unit.csv:{i + 2}",
-        invoice_number=f"INV-{i}",
-        invoice_date=ship,
-        shipment_date=ship,
-        buyer=Buyer(name=buyer, country=country),
-        currency=currency,
-        amount=Decimal("1000.50") + i,
-        payment_method="OA",
-        due_date=ship + timedelta(days=60),
-        hs_code="847130",
-    )
+_record = unit_record
 
 
 @pytest.fixture
