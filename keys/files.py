@@ -116,6 +116,37 @@ def read_private_file(path: Path | str) -> bytes:
     return data
 
 
+def file_mode(path: Path | str) -> int:
+    """Permission bits of ``path`` (e.g. ``0o600``), without reading it."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError as exc:
+        raise KeyMaterialError(f"{path}: cannot stat key file ({exc.strerror})") from exc
+
+
+def retire_private_file(path: Path | str, archive: Path | str, data: bytes) -> Path:
+    """Replace the private file ``path`` by ``data``, keeping the old content at ``archive``.
+
+    The old file is first hard-linked to ``archive`` (mode 0600 kept; an existing archive is
+    accepted only when it holds the same bytes, so a rerun after a crash is safe), then the new
+    content replaces ``path`` atomically: ``path`` always holds either the old or the new key.
+    """
+    path, archive = Path(path), Path(archive)
+    old = read_private_file(path)
+    try:
+        archive.parent.mkdir(mode=0o700, exist_ok=True)
+        os.link(path, archive)
+    except FileExistsError:
+        if read_private_file(archive) != old:
+            raise KeyMaterialError(
+                f"{archive}: already exists with other content; refusing to replace it"
+            ) from None
+    except OSError as exc:
+        raise KeyMaterialError(f"{archive}: cannot archive key file ({exc.strerror})") from exc
+    _sync_dir(archive.parent)
+    return write_private_file(path, data, overwrite=True)
+
+
 def read_public_file(path: Path | str) -> bytes:
     """Contents of a public key file (no permission requirement) after size/placeholder checks."""
     path = Path(path)

@@ -44,6 +44,7 @@ SIGNING_KEY_FILE = "signing.pem"
 PSEUDONYM_KEY_FILE = "pseudonym.key"
 JWKS_FILE = "jwks.json"
 PSEUDONYM_KEY_BYTES = 32
+MIN_NEW_PASSPHRASE_CHARS = 12
 _EXPORTER_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
@@ -78,6 +79,12 @@ def generate_gateway_keys(
     if not isinstance(exporter_id, str) or not _EXPORTER_ID.match(exporter_id):
         raise KeyMaterialError("exporter id must be 1-128 characters of [A-Za-z0-9._:-]")
     folder = Path(directory)
+    if not overwrite:  # check all three first: never leave a half-written key set behind
+        for name in (SIGNING_KEY_FILE, PSEUDONYM_KEY_FILE, JWKS_FILE):
+            if (folder / name).exists():
+                raise KeyMaterialError(
+                    f"{folder / name}: already exists; refusing to overwrite a key"
+                )
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
@@ -102,14 +109,28 @@ def _json_bytes(document: Any) -> bytes:
     return (json.dumps(document, indent=2, sort_keys=True) + "\n").encode("utf-8")
 
 
+def passphrase_from_env(passphrase_env: str | None, *, new_key: bool = False) -> bytes | None:
+    """The passphrase held in the environment variable ``passphrase_env`` (None: no variable).
+
+    Unset or empty is refused; for a key about to be written (``new_key``) so is one shorter
+    than ``MIN_NEW_PASSPHRASE_CHARS`` characters. Errors name the variable, never the value.
+    """
+    if not passphrase_env:
+        return None
+    value = os.environ.get(passphrase_env)
+    if not value:
+        raise KeyMaterialError(f"environment variable {passphrase_env} is not set or empty")
+    if new_key and len(value) < MIN_NEW_PASSPHRASE_CHARS:
+        raise KeyMaterialError(
+            f"environment variable {passphrase_env}: a passphrase for a new key needs at least "
+            f"{MIN_NEW_PASSPHRASE_CHARS} characters"
+        )
+    return value.encode("utf-8")
+
+
 def load_signing_key_file(path: Path | str, passphrase_env: str | None = None) -> SigningKey:
     """The signing key in a PKCS#8 PEM file; the passphrase, if any, from ``passphrase_env``."""
-    passphrase: bytes | None = None
-    if passphrase_env:
-        value = os.environ.get(passphrase_env)
-        if not value:
-            raise KeyMaterialError(f"environment variable {passphrase_env} is not set or empty")
-        passphrase = value.encode("utf-8")
+    passphrase = passphrase_from_env(passphrase_env)
     pem = read_private_file(path)
     try:
         return load_signing_key(pem, passphrase)

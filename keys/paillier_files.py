@@ -8,6 +8,7 @@ pins its fingerprint).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from .files import (
 
 PRIVATE_FILE = "paillier_private.json"
 PUBLIC_FILE = "paillier_public.json"
+_FINGERPRINT = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,15 @@ class PaillierKeyPaths:
     private_key: Path
     public_key: Path
     fingerprint: str
+
+
+@dataclass(frozen=True)
+class PaillierImport:
+    """Where ``import_paillier_public_key`` put the insurer's key, and what it checked."""
+
+    public_key: Path
+    fingerprint: str
+    bits: int
 
 
 def _json_bytes(document: Any) -> bytes:
@@ -87,3 +98,27 @@ def load_paillier_private_key_file(path: Path | str) -> PaillierPrivateKey:
         return PaillierPrivateKey.from_document(doc)
     except PaillierKeyError as exc:
         raise PaillierKeyError(f"{path}: {exc}") from exc
+
+
+def import_paillier_public_key(
+    source: Path | str, directory: Path | str, fingerprint: str
+) -> PaillierImport:
+    """Check the insurer's public key in ``source`` against ``fingerprint`` and copy it into
+    ``directory`` as ``paillier_public-<first 16 hex>.json`` (0644, never overwritten).
+
+    Refused before anything is written: a fingerprint that is not ``sha256:<64 hex>``, a key
+    whose fingerprint differs, and a weak modulus (under 2048 bits, even, a prime factor below
+    10,000, a square). The copy is the re-serialised, checked document.
+    """
+    pinned = fingerprint.strip().lower()
+    if not _FINGERPRINT.match(pinned):
+        raise PaillierKeyError("the fingerprint must be 'sha256:' followed by 64 hex digits")
+    key = load_paillier_public_key_file(source, pinned)
+    folder = Path(directory)
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise KeyMaterialError(f"{folder}: cannot create key directory ({exc.strerror})") from exc
+    target = folder / f"paillier_public-{pinned[7:23]}.json"
+    write_public_file(target, _json_bytes(key.to_document()))
+    return PaillierImport(target, key.fingerprint, key.bits)
