@@ -84,6 +84,7 @@ class ReceiptCheck:
 
     receipt_jwks: Mapping[str, Any]
     exporter_id: str
+    insurer_id: str | None = None  # the receipt's issuer must be exactly this insurer
 
 
 def _utc(seconds: float) -> datetime:
@@ -191,6 +192,7 @@ class Courier:
             receipt,
             dict(self._check.receipt_jwks),
             submission_id=sub.submission_id,
+            issuer=self._check.insurer_id,
             audience=self._check.exporter_id,
         )
         if verified.payload.payload_sha256 != sub.payload_sha256:

@@ -71,22 +71,34 @@ def parse_payload(verified: Verified, model: type[M], what: str) -> M:
     return payload
 
 
+def _expect(name: str, value: str | None) -> None:
+    if value is not None and not isinstance(value, str):
+        raise VerificationError(f"expected {name} must be a string (one exact party id)")
+
+
 def check_claims(
     iat: int,
-    aud: str,
+    claims: tuple[str, str],
     *,
+    issuer: str | None,
     audience: str | None,
     now: int | None,
     max_clock_skew_s: int,
     what: str,
 ) -> None:
-    """``iat`` not in the future beyond the skew; ``aud`` exactly ``audience`` when given."""
-    if max_clock_skew_s < 0:
+    """``iat`` not in the future beyond the skew; ``claims`` = ``(iss, aud)``, each exactly the
+    expected ``issuer`` / ``audience`` when given (no prefix, case, whitespace or list match)."""
+    _expect("issuer", issuer)
+    _expect("audience", audience)
+    if not isinstance(max_clock_skew_s, int) or max_clock_skew_s < 0:
         raise VerificationError("max_clock_skew_s must not be negative")
     current = int(time.time()) if now is None else now
     if iat > current + max_clock_skew_s:
         raise VerificationError(
             f"{what} iat is {iat - current} s in the future (allowed skew {max_clock_skew_s} s)"
         )
+    iss, aud = claims
+    if issuer is not None and iss != issuer:
+        raise VerificationError(f"{what} iss does not equal the expected issuer")
     if audience is not None and aud != audience:
         raise VerificationError(f"{what} aud does not equal the expected audience")

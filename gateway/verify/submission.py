@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.crypto import PaillierPublicKey, decode_ciphertext
+from gateway.crypto.ciphertext import encode_ciphertext
 from gateway.errors import CiphertextError, VerificationError
 from gateway.sign.jws import RECEIPT_TYP, SUBMISSION_TYP
 from gateway.sign.payload import Exposure, ReceiptPayload, SubmissionPayload
@@ -57,9 +58,14 @@ def _check_exposure(exposure: Exposure | None, key: PaillierPublicKey | None) ->
         )
     for i, bucket in enumerate(exposure.buckets):
         try:
-            decode_ciphertext(key, bucket.ciphertext)
+            value = decode_ciphertext(key, bucket.ciphertext)
         except CiphertextError as exc:
             raise VerificationError(f"exposure.buckets[{i}].{exc}") from exc
+        if encode_ciphertext(key, value) != bucket.ciphertext:
+            raise VerificationError(
+                f"exposure.buckets[{i}].ciphertext: not {key.ciphertext_bytes} bytes "
+                "(the wire form is fixed-length, as long as n²)"
+            )
 
 
 def verify_submission(
@@ -67,16 +73,19 @@ def verify_submission(
     jwks: Mapping[str, Any],
     paillier_public_key: PaillierPublicKey | None,
     *,
+    issuer: str | None = None,
     audience: str | None = None,
     now: int | None = None,
     max_clock_skew_s: int = DEFAULT_CLOCK_SKEW_S,
 ) -> VerifiedSubmission:
-    """Verify a compact-JWS submission against a static JWKS and the insurer's Paillier key."""
+    """Verify a compact-JWS submission against a static JWKS and the insurer's Paillier key;
+    ``iss`` and ``aud`` must equal ``issuer`` and ``audience`` exactly when given."""
     verified = verify_signature(jws, jwks, typ=SUBMISSION_TYP)
     payload = parse_payload(verified, SubmissionPayload, "submission")
     check_claims(
         payload.iat,
-        payload.aud,
+        (payload.iss, payload.aud),
+        issuer=issuer,
         audience=audience,
         now=now,
         max_clock_skew_s=max_clock_skew_s,
@@ -93,16 +102,19 @@ def verify_receipt(
     jwks: Mapping[str, Any],
     *,
     submission_id: str | None = None,
+    issuer: str | None = None,
     audience: str | None = None,
     now: int | None = None,
     max_clock_skew_s: int = DEFAULT_CLOCK_SKEW_S,
 ) -> VerifiedReceipt:
-    """Verify an insurer's receipt; ``submission_id`` and ``audience`` must match when given."""
+    """Verify an insurer's receipt; ``submission_id``, ``issuer`` and ``audience`` must match
+    exactly when given."""
     verified = verify_signature(jws, jwks, typ=RECEIPT_TYP)
     payload = parse_payload(verified, ReceiptPayload, "receipt")
     check_claims(
         payload.iat,
-        payload.aud,
+        (payload.iss, payload.aud),
+        issuer=issuer,
         audience=audience,
         now=now,
         max_clock_skew_s=max_clock_skew_s,

@@ -41,7 +41,9 @@ SETTINGS = DeliverySettings(
 # The courier reads only the ledger head from its own stored JWS.
 STORED_JWS = "e30." + b64url_encode(b'{"ledger":null}') + ".c2ln"
 
-Answer = DeliveryError | str  # an error to raise, "ok" (a genuine receipt) or "unsigned"
+# An error to raise, "ok" (a genuine receipt), "unsigned", or "foreign" (signed with the
+# insurer's key but issued in another insurer's name).
+Answer = DeliveryError | str
 
 
 def _unavailable() -> DeliveryError:
@@ -62,12 +64,13 @@ class _Sink:
             raise answer
         if answer == "unsigned":
             return "e30.e30."
+        issuer = "insurer-elsewhere" if answer == "foreign" else INSURER
         sub = self.store.get_submission(submission_id)
         assert sub is not None
         return sign_receipt(
             {
                 "schema": "ecg.receipt/1", "jti": "rcpt_" + secrets.token_hex(16),
-                "iss": INSURER, "aud": EXPORTER, "iat": int(time.time()),
+                "iss": issuer, "aud": EXPORTER, "iat": int(time.time()),
                 "submission_id": submission_id, "payload_sha256": sub.payload_sha256,
                 "status": "accepted", "attachments": 1, "buckets": 0, "ledger": None,
             },
@@ -116,7 +119,7 @@ def _outbox(store: SqliteStore, n: int) -> list[str]:
 def _courier(
     store: SqliteStore, clock: _Clock, settings: DeliverySettings = SETTINGS, seed: int = 3
 ) -> Courier:
-    check = ReceiptCheck(build_jwks([RECEIPT_KEY]), EXPORTER)
+    check = ReceiptCheck(build_jwks([RECEIPT_KEY]), EXPORTER, INSURER)
     return Courier(store, check, settings, clock=clock, sleep=clock.sleep,
                    rng=random.Random(seed))
 
@@ -340,3 +343,12 @@ def test_a_cool_down_past_wait_s_returns_at_once(store: SqliteStore, clock: _Clo
     assert clock.sleeps == [] and sink.calls == [] and report.waiting == 3
     deadline = datetime.fromtimestamp(clock.now + settings.wait_s, UTC)
     assert report.breaker_open_until is not None and report.breaker_open_until > deadline
+
+
+def test_a_receipt_issued_in_another_insurers_name_is_not_accepted(
+    store: SqliteStore, clock: _Clock
+) -> None:
+    (sid,) = _outbox(store, 1)
+    report = _courier(store, clock).deliver(_Sink(store, "foreign"))
+    assert report.delivered == 0 and "VerificationError" in report.failed[sid]
+    assert store.get_receipt(sid) is None and store.ledger_entries() == []
