@@ -60,6 +60,9 @@ class Runtime:
     receipt_jwks: Mapping[str, Any]
     limits: Limits = field(default_factory=Limits)
     reconcile: ReconcileSetup | None = None
+    # The gateway's published JWKS: the current key first, earlier keys kept after a rotation
+    # (None: just the current key).
+    published_jwks: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -558,7 +561,7 @@ class Pipeline:
         """Send every due outbox entry; verify, ledger and store each receipt (gateway.delivery)."""
         courier = Courier(
             self._store,
-            ReceiptCheck(self._rt.receipt_jwks, self._rt.exporter_id),
+            ReceiptCheck(self._rt.receipt_jwks, self._rt.exporter_id, self._rt.insurer_id),
             settings,
             clock=self._clock,
             sleep=sleep,

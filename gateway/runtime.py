@@ -48,6 +48,7 @@ from gateway.keys import (
     load_paillier_public_key_file,
     load_pseudonym_key_file,
     load_signing_key_file,
+    public_jwks,
 )
 from gateway.pipeline import CustomsItem, Runtime
 from gateway.policy.bundle import PolicyBundle
@@ -82,6 +83,9 @@ def build_runtime(settings: Settings) -> Runtime:
         engine=engine,
         operators=operators,
         signing_key=load_signing_key_file(
+            settings.keys.signing_key, settings.keys.signing_key_passphrase_env
+        ),
+        published_jwks=public_jwks(
             settings.keys.signing_key, settings.keys.signing_key_passphrase_env
         ),
         pseudonym_key=pseudonym_key,
@@ -270,7 +274,7 @@ def _customs_source(source: CustomsSourceSettings, settings: Settings) -> Iterab
     if source.kind == "json":
         return CustomsJsonSource(source.path, limits=settings.limits)
     if source.kind == "unipass_xml":
-        return UnipassXmlSource(source.path)
+        return UnipassXmlSource(source.path, limits=settings.limits)
     if source.mapping in customs_mapping_names():
         mapping = builtin_customs_mapping(source.mapping)
     else:

@@ -129,10 +129,20 @@ class ReceivablesSettings(_Strict):
 
 
 class ServiceSettings(_Strict):
+    """``gateway serve``: where it listens, the webhook's signing secret and its limits
+    (docs/service-api.md)."""
+
     host: str = "127.0.0.1"
     port: int = Field(default=8700, ge=1, le=65535)
-    webhook_token_env: str = "GATEWAY_WEBHOOK_TOKEN"  # noqa: S105 - a variable name, not a secret
+    webhook_secret_env: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")] = (
+        "GATEWAY_WEBHOOK_SECRET"  # noqa: S105 - a variable name, not a secret
+    )
     webhook_mapping: str = "generic"
+    webhook_tolerance_s: int = Field(default=300, ge=5, le=3600)
+    address_rate_per_s: float = Field(default=10.0, gt=0, le=10_000)
+    address_burst: int = Field(default=60, ge=1, le=100_000)
+    signer_rate_per_s: float = Field(default=5.0, gt=0, le=10_000)
+    signer_burst: int = Field(default=30, ge=1, le=100_000)
 
 
 class Settings(BaseSettings):

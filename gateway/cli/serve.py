@@ -1,4 +1,9 @@
-"""``gateway serve``: run the HTTP service (webhook, submissions, JWKS, OpenAPI docs)."""
+"""``gateway serve``: run the HTTP service (webhook, submissions, JWKS, OpenAPI docs).
+
+The webhook's signing secret comes from the environment variable named by
+``[service] webhook_secret_env``; unset, the webhook is off (503); set but short or a
+placeholder, the service refuses to start.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ import uvicorn
 from gateway.cli._common import ConfigOption, console, gateway_errors, setup_logging
 from gateway.pipeline import Pipeline
 from gateway.runtime import build_runtime, insurer_client, load_mapping_for, open_store
-from gateway.service import create_app
+from gateway.service import create_app, webhook_secret
 from gateway.settings import load_settings
 
 
@@ -29,10 +34,13 @@ def command(
     with gateway_errors():
         settings = load_settings(config)
         runtime = build_runtime(settings)
-        token = os.environ.get(settings.service.webhook_token_env, "")
-        if not token:
+        name = settings.service.webhook_secret_env
+        secret = os.environ.get(name, "")
+        if secret:
+            webhook_secret(secret, name=name)  # a short or placeholder secret stops start-up
+        else:
             console.print(
-                f"[yellow]webhook disabled:[/] set {settings.service.webhook_token_env} "
+                f"[yellow]webhook disabled:[/] set {name} (at least 32 random bytes) "
                 "to enable POST /v1/records"
             )
 
@@ -46,7 +54,8 @@ def command(
                 store,
                 mapping=load_mapping_for(settings.service.webhook_mapping),
                 deliver=deliver,
-                webhook_token=token,
+                webhook_secret=secret or None,
+                service=settings.service,
                 retry_every_s=settings.delivery.serve_every_s,
             )
             uvicorn.run(

@@ -1,27 +1,28 @@
 """``gateway serve``: the FastAPI shell. It parses, calls the library and maps errors; nothing else.
 
-Routes: ``GET /healthz``, ``POST /v1/records`` (the push webhook), ``GET /v1/submissions``,
-``GET /.well-known/jwks.json`` and the OpenAPI docs at ``/docs``.
+Routes: ``GET /healthz``, ``POST /v1/records`` (the push webhook, HMAC-signed:
+docs/service-api.md), ``GET /v1/submissions``, ``GET /.well-known/jwks.json``, the OpenAPI
+schema at ``/openapi.json`` and its page at ``/docs``. Every answer carries the security headers;
+clients are rate-limited per address and, for pushes, per signing identity.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hmac
+import hashlib
 import logging
-import os
 import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
-from fastapi import BackgroundTasks, Depends, FastAPI, Header, HTTPException, Request
+from fastapi import BackgroundTasks, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from gateway.account import SyncResult
-from gateway.crypto.strict_json import loads_strict
 from gateway.errors import (
     ConfigError,
     DeliveryError,
@@ -33,6 +34,12 @@ from gateway.errors import (
 )
 from gateway.ingest import to_item
 from gateway.pipeline import Pipeline, Runtime
+from gateway.service import signing
+from gateway.service._docs import add_docs
+from gateway.service._http import AddressRateLimit, GenericErrors, SecurityHeaders
+from gateway.service.body import BodyError, parse_body
+from gateway.service.ratelimit import RateLimiter
+from gateway.settings import ServiceSettings
 from gateway.sign import build_jwks
 from gateway.store import Store
 
@@ -70,8 +77,16 @@ class PushAccount(BaseModel):
     submissions: list[str]
 
 
-class _BadBody(GatewayError):
-    """A pushed body that is not strict JSON (duplicate keys, NaN, floats, too deep)."""
+_PUSH_SCHEMA: dict[str, Any] = {
+    "required": True,
+    "content": {"application/json": {"schema": PushBody.model_json_schema()}},
+}
+_SIGNATURE_PARAMETERS = [
+    {"name": name, "in": "header", "required": True, "schema": {"type": "string"}}
+    for name in (signing.TIMESTAMP_HEADER, signing.DELIVERY_HEADER, signing.SIGNATURE_HEADER)
+]
+_UNAUTHORISED = "unauthorised"
+_MAX_OFFSET = 2**63 - 1  # SQLite's largest integer: beyond it the query cannot even be bound
 
 
 def create_app(
@@ -80,15 +95,26 @@ def create_app(
     *,
     mapping: Any,
     deliver: Callable[[Pipeline], None] | None = None,
-    webhook_token: str | None = None,
+    webhook_secret: str | bytes | None = None,
+    service: ServiceSettings | None = None,
     retry_every_s: float | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> FastAPI:
-    """The gateway's HTTP service. ``webhook_token`` defaults to ``$GATEWAY_WEBHOOK_TOKEN``.
+    """The gateway's HTTP service.
+
+    ``webhook_secret`` (at least 32 random bytes) enables ``POST /v1/records``; without one the
+    webhook answers 503. A short or placeholder secret is a :class:`ConfigError`. ``service``
+    gives the timestamp tolerance and the rate limits (defaults: :class:`ServiceSettings`);
+    ``clock`` is the unix time the timestamps are checked against.
 
     With ``deliver`` and ``retry_every_s``, a background thread delivers the outbox every so
     many seconds while the service runs, so entries waiting for a retry (or written by an
     earlier sync) go out without a new push; the backoff and the circuit breaker still apply.
     """
+    conf = service or ServiceSettings()
+    secret = signing.webhook_secret(webhook_secret) if webhook_secret else None
+    signer = "v1:" + hashlib.sha256(secret or b"").hexdigest()[:16]  # names the key, not it
+    signers = RateLimiter(conf.signer_rate_per_s, conf.signer_burst)
     lock = threading.Lock()  # one pipeline at a time: the embedded Rego engine is not thread-safe
     sending = threading.Lock()  # one delivery pass at a time
 
@@ -114,29 +140,62 @@ def create_app(
             if loop is not None:
                 loop.stop()
 
-    app = FastAPI(title="Export credit gateway", version="1", lifespan=lifespan)
-    token = (
-        os.environ.get("GATEWAY_WEBHOOK_TOKEN", "") if webhook_token is None else webhook_token
+    app = FastAPI(
+        title="Export credit gateway", version="1", lifespan=lifespan,
+        docs_url=None, redoc_url=None,
     )
+    add_docs(app, "Export credit gateway")
+    app.add_middleware(GenericErrors)
+    app.add_middleware(
+        AddressRateLimit, limiter=RateLimiter(conf.address_rate_per_s, conf.address_burst)
+    )
+    app.add_middleware(SecurityHeaders)  # outermost: also on 429 and 500 answers
     max_body = runtime.limits.max_body_bytes
 
     @app.exception_handler(GatewayError)
     async def _gateway_error(_: Request, exc: GatewayError) -> JSONResponse:
         status = next((code for cls, code in _STATUS.items() if isinstance(exc, cls)), 500)
+        if status >= 500:  # a server-side problem: its text is for the log, not the client
+            log.error("request failed: %s", type(exc).__name__)
+            return JSONResponse({"error": type(exc).__name__}, status_code=status)
         return JSONResponse({"error": type(exc).__name__, "detail": str(exc)}, status_code=status)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
         # FastAPI's default handler echoes the offending input; ours names only where and why.
-        problems = [{"loc": e.get("loc"), "msg": e.get("msg")} for e in exc.errors()]
+        problems = [
+            {"loc": e.get("loc"), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()
+        ]
         return JSONResponse({"error": "RequestValidationError", "detail": problems}, 422)
 
-    def authorised(authorization: Annotated[str | None, Header()] = None) -> None:
-        if not token:
-            raise HTTPException(503, "webhook disabled: no token configured")
-        supplied = (authorization or "").removeprefix("Bearer ").encode()
-        if not hmac.compare_digest(supplied, token.encode()):
-            raise HTTPException(401, "missing or wrong bearer token")
+    def authenticate_headers(request: Request) -> signing.SignedPush:
+        if secret is None:
+            raise HTTPException(503, "webhook disabled")
+        try:
+            return signing.check_headers(
+                request.headers, now=int(clock()), tolerance_s=conf.webhook_tolerance_s
+            )
+        except signing.WebhookAuthError as exc:
+            log.info("push refused: %s", exc)
+            raise HTTPException(401, _UNAUTHORISED) from exc
+
+    async def authenticate_body(request: Request, raw: bytes, push: signing.SignedPush) -> None:
+        assert secret is not None
+        try:
+            signing.verify_signature(secret, request.headers, raw)
+        except signing.WebhookAuthError as exc:
+            log.info("push refused: %s", exc)
+            raise HTTPException(401, _UNAUTHORISED) from exc
+        wait = signers.take(signer)
+        if wait:
+            raise HTTPException(429, "too many requests", headers={"Retry-After": str(wait)})
+        fresh = await run_in_threadpool(
+            store.claim_delivery, push.delivery_id, signed_at=push.timestamp,
+            forget_before=int(clock()) - conf.webhook_tolerance_s,
+        )
+        if not fresh:
+            log.info("push refused: delivery id seen before")
+            raise HTTPException(409, "delivery already received")
 
     async def bounded_body(request: Request) -> bytes:
         declared = request.headers.get("content-length")
@@ -159,14 +218,28 @@ def create_app(
 
     @app.get("/.well-known/jwks.json")
     def jwks() -> dict[str, Any]:
+        if runtime.published_jwks is not None:
+            return dict(runtime.published_jwks)
         return build_jwks([runtime.signing_key])
 
-    @app.post("/v1/records", status_code=202, dependencies=[Depends(authorised)])
+    @app.post(
+        "/v1/records", status_code=202,
+        openapi_extra={"requestBody": _PUSH_SCHEMA, "parameters": _SIGNATURE_PARAMETERS},
+        responses={code: {"description": why} for code, why in (
+            (401, "signature headers missing, malformed, stale or wrong"),
+            (409, "delivery id seen before"), (413, "body too large"),
+            (422, "not a valid record push"), (429, "rate limited; see Retry-After"),
+            (503, "webhook disabled"),
+        )},
+    )
     async def push(request: Request, background: BackgroundTasks) -> PushAccount:
+        signed = authenticate_headers(request)
         raw = await bounded_body(request)
+        await authenticate_body(request, raw, signed)
         try:
-            body = PushBody.model_validate(loads_strict(raw, what="request body", error=_BadBody))
-        except (_BadBody, ValueError) as exc:
+            body = PushBody.model_validate(parse_body(raw))
+        except (BodyError, ValidationError) as exc:
+            log.info("push refused: %s", exc if isinstance(exc, BodyError) else "schema")
             raise HTTPException(422, "body is not a valid record push") from exc
         items = [
             to_item(r, mapping, source=body.source, row=i, limits=runtime.limits)
@@ -195,7 +268,9 @@ def create_app(
         )
 
     @app.get("/v1/submissions")
-    def submissions(limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+    def submissions(
+        limit: int = 100, offset: Annotated[int, Query(le=_MAX_OFFSET)] = 0
+    ) -> list[dict[str, Any]]:
         limit = max(1, min(limit, 1000))
         return [s.summary() for s in store.list_submissions(limit=limit, offset=max(0, offset))]
 

@@ -21,6 +21,9 @@ Tables are laid out for crash-proof delivery and the disclosure ledger:
   never written by a release.
 - ``pending`` (version 4): ERP invoices still waiting for customs, kept as read so a later sync
   reconciles them even when its export no longer lists them.
+- ``webhook_deliveries`` (version 5, docs/service-api.md): the delivery ids of signed webhook
+  pushes with their signed timestamps, so a replay is refused across restarts; rows whose
+  timestamp fell out of the tolerance window are pruned.
 """
 
 from __future__ import annotations
@@ -168,7 +171,17 @@ _V4: Final[tuple[str, ...]] = (
     """,
 )
 
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2, _V3, _V4)
+_V5: Final[tuple[str, ...]] = (
+    """
+    CREATE TABLE webhook_deliveries (
+        delivery_id  TEXT PRIMARY KEY,
+        signed_at    INTEGER NOT NULL
+    ) STRICT, WITHOUT ROWID
+    """,
+    "CREATE INDEX webhook_deliveries_by_time ON webhook_deliveries (signed_at)",
+)
+
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2, _V3, _V4, _V5)
 """Migration steps in order; step ``i`` takes the schema from version ``i`` to ``i + 1``."""
 
 SCHEMA_VERSION: Final[int] = len(MIGRATIONS)

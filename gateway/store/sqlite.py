@@ -426,6 +426,23 @@ class SqliteStore:
         with self._connection() as conn:
             return _ledger.head(conn)
 
+    # -- webhook replay protection ----------------------------------------------------------
+
+    def claim_delivery(self, delivery_id: str, *, signed_at: int, forget_before: int) -> bool:
+        """Record a webhook delivery id (with its signed unix timestamp); ``False`` if it was
+        seen before. Ids signed before ``forget_before`` are pruned first: the service refuses
+        their timestamps anyway, so forgetting them cannot reopen a replay."""
+        with self._write() as conn:
+            conn.execute(
+                "DELETE FROM webhook_deliveries WHERE signed_at < ?", (forget_before,)
+            )
+            cursor = conn.execute(
+                "INSERT INTO webhook_deliveries (delivery_id, signed_at) VALUES (?, ?) "
+                "ON CONFLICT (delivery_id) DO NOTHING",
+                (delivery_id, signed_at),
+            )
+            return cursor.rowcount == 1
+
 
 def _quarantine_digest(item: QuarantineItem, raw_json: str) -> str:
     """What makes two quarantined rows the same: the raw row when there is one, else (for a

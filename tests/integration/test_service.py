@@ -9,6 +9,11 @@ the ``generic`` mapping's column names.
 from __future__ import annotations
 
 import csv
+import itertools
+import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,16 +26,21 @@ import pytest
 
 from gateway.devsetup import create_dev_insurer, write_config
 from gateway.examples.insurer_api import RunningServer, create_app, load_config, serve_in_thread
-from gateway.keys import GatewayKeyPaths, generate_gateway_keys, load_jwks_file
+from gateway.keys import (
+    GatewayKeyPaths,
+    generate_gateway_keys,
+    load_jwks_file,
+    rotate_signing_key,
+)
 from gateway.pipeline import Pipeline
 from gateway.runtime import build_runtime, insurer_client, load_mapping_for, open_store
 from gateway.service import create_app as create_gateway_app
+from gateway.service import sign_push
 from gateway.settings import Settings, load_settings
 from gateway.store import SqliteStore, SubmissionStatus
 
 EXPORTER = "exporter-service"
-TOKEN = "s3rvice-test-token-" + "x" * 16
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
+SECRET = "svc-R7mQ2vX9kL4pT8zW3nB6yH1cJ5dF0gSa"
 
 
 @dataclass
@@ -40,6 +50,17 @@ class Service:
     settings: Settings
     keys: GatewayKeyPaths
     store: SqliteStore
+
+
+_DELIVERIES = itertools.count(1)
+
+
+def _push(url: str, payload: dict[str, Any]) -> httpx.Response:
+    """POST ``payload`` to the webhook, signed as the ERP side would sign it."""
+    body = json.dumps(payload).encode()
+    headers = {"Content-Type": "application/json",
+               **sign_push(SECRET, body, f"erp-push-{next(_DELIVERIES)}")}
+    return httpx.post(f"{url}/v1/records", content=body, headers=headers, timeout=60)
 
 
 def _sample_rows() -> list[dict[str, str]]:
@@ -70,7 +91,7 @@ def service(tmp_path: Path) -> Iterator[Service]:
         with open_store(settings) as store:
             app = create_gateway_app(
                 build_runtime(settings), store,
-                mapping=load_mapping_for("generic"), deliver=deliver, webhook_token=TOKEN,
+                mapping=load_mapping_for("generic"), deliver=deliver, webhook_secret=SECRET,
             )
             gateway_server = serve_in_thread(app)
             servers.append(gateway_server)
@@ -91,10 +112,7 @@ def _poll(check: Callable[[], Any], timeout: float = 10.0) -> Any:
 
 def test_pushed_records_are_accounted_signed_and_delivered(service: Service) -> None:
     rows = _sample_rows()
-    response = httpx.post(
-        f"{service.url}/v1/records", json={"source": "erp-push", "records": rows},
-        headers=AUTH, timeout=60,
-    )
+    response = _push(service.url, {"source": "erp-push", "records": rows})
     assert response.status_code == 202, response.text
     account = response.json()
     assert account["read"] == len(rows) == 40
@@ -128,9 +146,7 @@ def test_quarantined_pushed_rows_are_counted_and_kept_locally(service: Service) 
     rows = _sample_rows()[:5]
     rows[1] = {**rows[1], "amount": "12x.00"}
     rows[3] = {**rows[3], "currency": "XXQ"}
-    response = httpx.post(
-        f"{service.url}/v1/records", json={"records": rows}, headers=AUTH, timeout=60
-    )
+    response = _push(service.url, {"records": rows})
     assert response.status_code == 202, response.text
     account = response.json()
     assert account["read"] == 5
@@ -159,12 +175,36 @@ def test_jwks_is_the_gateway_signing_key(service: Service) -> None:
     assert all("d" not in k for k in served["keys"])
 
 
+def test_after_a_signing_rotation_the_served_jwks_keeps_the_previous_key(
+    service: Service,
+) -> None:
+    """Submissions signed before a rotation must stay verifiable by whoever reads the JWKS."""
+    rotation = rotate_signing_key(service.settings.keys.signing_key)
+    app = create_gateway_app(
+        build_runtime(service.settings), service.store, mapping=load_mapping_for("generic"),
+        webhook_secret=SECRET,
+    )
+    server = serve_in_thread(app)
+    try:
+        served = httpx.get(f"{server.base_url}/.well-known/jwks.json", timeout=10).json()
+    finally:
+        server.stop()
+    assert [k["kid"] for k in served["keys"]] == [rotation.new_kid, service.keys.kid]
+    assert all("d" not in k for k in served["keys"])
+
+
 def test_openapi_describes_the_routes(service: Service) -> None:
     spec = httpx.get(f"{service.url}/openapi.json", timeout=10)
     assert spec.status_code == 200
     paths = spec.json()["paths"]
     assert {"/healthz", "/v1/records", "/v1/submissions", "/.well-known/jwks.json"} <= set(paths)
-    assert "post" in paths["/v1/records"]
+    push = paths["/v1/records"]["post"]
+    assert {p["name"] for p in push["parameters"] if p["in"] == "header"} == {
+        "X-Gateway-Timestamp", "X-Gateway-Delivery", "X-Gateway-Signature",
+    }
+    schema = push["requestBody"]["content"]["application/json"]["schema"]
+    assert schema["required"] == ["records"] and schema["additionalProperties"] is False
+    assert {"401", "409", "413", "422", "429"} <= set(push["responses"])
 
 
 def test_serve_delivers_waiting_entries_in_the_background_without_a_new_push(
@@ -201,7 +241,7 @@ def test_serve_delivers_waiting_entries_in_the_background_without_a_new_push(
 
             app = create_gateway_app(
                 runtime, store, mapping=load_mapping_for("generic"), deliver=deliver,
-                webhook_token=TOKEN, retry_every_s=0.2,
+                webhook_secret=SECRET, retry_every_s=0.2,
             )
             gateway_server = serve_in_thread(app)
             try:
@@ -220,3 +260,26 @@ def test_serve_delivers_waiting_entries_in_the_background_without_a_new_push(
             assert [s["submission_id"] for s in count] == [waiting.submission_id]
         finally:
             insurer_server.stop()
+
+
+@pytest.mark.parametrize(
+    "secret", ["short-but-set-0123", "REPLACE_ME-" + "q1w2e3r4t5y6u7i8o9p0" * 2]
+)
+def test_serve_refuses_to_start_with_a_short_or_placeholder_secret(
+    tmp_path: Path, secret: str
+) -> None:
+    keys = generate_gateway_keys(tmp_path / "keys", EXPORTER)
+    insurer = create_dev_insurer(
+        tmp_path / "insurer", gateway_jwks=keys.jwks, exporter_id=EXPORTER, paillier_bits=2048
+    )
+    config = write_config(tmp_path, exporter_id=EXPORTER, keys=keys, insurer=insurer)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    env["GATEWAY_WEBHOOK_SECRET"] = secret
+    done = subprocess.run(
+        [sys.executable, "-m", "gateway", "serve", "--config", str(config), "--port", "9"],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert done.returncode != 0
+    assert "GATEWAY_WEBHOOK_SECRET" in done.stdout + done.stderr
+    assert secret not in done.stdout + done.stderr
+    assert "Uvicorn running" not in done.stdout + done.stderr
