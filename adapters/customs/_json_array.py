@@ -75,7 +75,10 @@ class JsonArrayReader:
             self._buf += self._decoder.decode(chunk, final=not chunk)
         except UnicodeDecodeError as exc:
             at = self._read + exc.start
-            raise SourceError(f"{self._origin}: not valid UTF-8 (near byte {at})") from exc
+            line = self._line + self._buf.count("\n", self._pos) + chunk.count(b"\n", 0, exc.start)
+            raise SourceError(
+                f"{self._origin}: not valid UTF-8 (near byte {at}) on line {line}"
+            ) from exc
         self._read += len(chunk)
         self._eof = not chunk
 

@@ -15,8 +15,10 @@ or a person saved.
 
 Parsing is defensive: the file is read up to ``max_bytes`` (a larger one is refused), and
 ``defusedxml`` refuses any DTD, so entity expansion ("billion laughs") and external entities
-cannot happen. An answer without a result, or with a missing or malformed element, is
-quarantined with ``row`` = the answer's position in the file (1-based).
+cannot happen. The file must be well-formed XML in its declared encoding (UTF-8 by default):
+undecodable bytes refuse the file, naming the line. An answer without a result, or with
+a missing, malformed or over-long element (bounded by ``limits.max_field_chars``), is quarantined
+with ``row`` = the answer's position in the file (1-based).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from defusedxml.ElementTree import fromstring
 from gateway.errors import RecordError, SourceError
 from gateway.ingest import Quarantined
 from gateway.ingest.customs import DeclarationStatus, status_from_lookup
+from gateway.limits import Limits
 
 ANSWER: Final = "expDclrNoPrExpFfmnBrkdQryRtnVo"
 SUMMARY: Final = "expDclrNoPrExpFfmnBrkdQryRsltVo"
@@ -40,6 +43,7 @@ DETAIL: Final = "expDclrNoPrExpFfmnBrkdDtlQryRsltVo"
 BY_BL: Final = "expDclrNoPrExpFfmnBrkdBlNoQryRsltVo"
 DEFAULT_MAX_BYTES: Final = 8 * 1_048_576
 _COUNT: Final = re.compile(r"-?[0-9]{1,9}")
+_DEFAULT_LIMITS: Final = Limits()
 
 StatusItem = DeclarationStatus | Quarantined
 
@@ -55,9 +59,12 @@ def _texts(element: Element) -> dict[str, str | None]:
 class UnipassXmlSource:
     """Iterate the statuses in a file of UNI-PASS export-performance answers."""
 
-    def __init__(self, path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    def __init__(
+        self, path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, limits: Limits = _DEFAULT_LIMITS
+    ) -> None:
         self.path = Path(path)
         self.max_bytes = max_bytes
+        self.limits = limits
         self.source = self.path.name
 
     def _read(self) -> bytes:
@@ -113,6 +120,8 @@ class UnipassXmlSource:
         self, summary: dict[str, str | None], details: list[dict[str, str | None]], position: int
     ) -> StatusItem:
         try:
-            return status_from_lookup(summary, details, source=self.source, row=position)
+            return status_from_lookup(
+                summary, details, source=self.source, row=position, limits=self.limits
+            )
         except RecordError as exc:
             return Quarantined(self.source, position, exc.field, exc.reason, {})

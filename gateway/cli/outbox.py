@@ -24,6 +24,7 @@ from gateway.crypto import b64url_decode
 from gateway.crypto.strict_json import loads_strict
 from gateway.delivery import DeliveryReport
 from gateway.errors import ConfigError, StoreError
+from gateway.export_csv import CSV_ENCODING, render_csv
 from gateway.pipeline import Pipeline
 from gateway.runtime import build_runtime, insurer_client, open_store
 from gateway.settings import load_settings
@@ -37,6 +38,11 @@ app = typer.Typer(
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 PAGE = 1000
 TABLE_WIDTH = 150
+#: ``--csv`` columns: the keys of ``Submission.summary()``.
+OUTBOX_CSV_COLUMNS = (
+    "submission_id", "run_id", "sequence", "created_at", "status", "payload_sha256", "attempts",
+    "last_attempt_at", "last_error", "policy_version", "next_attempt_at",
+)
 
 
 def _when(value: Any) -> str:
@@ -81,10 +87,17 @@ def list_entries(
     ] = None,
     limit: Annotated[int, typer.Option(min=1, max=PAGE, help="At most this many.")] = 50,
     json_out: JsonFlag = False,
+    csv_out: Annotated[
+        Path | None, typer.Option("--csv", help="Also write the list here as CSV.")
+    ] = None,
 ) -> None:
     """List outbox entries, newest first: state, attempts, next attempt and last error."""
     with gateway_errors(), open_store(load_settings(config)) as store:
         entries = store.list_submissions(limit, status=status)
+    if csv_out is not None:
+        rows = [entry.summary() for entry in entries]
+        text = render_csv(OUTBOX_CSV_COLUMNS, rows)
+        csv_out.write_text(text, encoding=CSV_ENCODING, newline="")
     if json_out:
         _echo_json([entry.summary() for entry in entries])
         return

@@ -32,6 +32,7 @@ from gateway.cli.outbox import listing_table, print_wide, short_id
 from gateway.cli.report import print_account
 from gateway.cli.sync import run_sync
 from gateway.errors import ConfigError
+from gateway.export_csv import CSV_ENCODING, render_csv
 from gateway.ingest import SourceItem
 from gateway.ingest.replay import Replay, renormalise
 from gateway.model import ExportRecord
@@ -44,6 +45,10 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 PAGE = 1000
+#: ``--csv`` columns: the keys of ``_public`` (never a raw value).
+QUARANTINE_CSV_COLUMNS = (
+    "id", "run_id", "source", "row", "field", "reason", "status", "created_at", "columns",
+)
 
 
 class StatusFilter(StrEnum):
@@ -93,6 +98,9 @@ def list_entries(
     ] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many.")] = 200,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    csv_out: Annotated[
+        Path | None, typer.Option("--csv", help="Also write the list here as CSV.")
+    ] = None,
 ) -> None:
     """List quarantined rows: id, run, source, row, field and reason (never the values)."""
     with gateway_errors():
@@ -106,6 +114,9 @@ def list_entries(
                     entries.append(entry)
                 if len(entries) >= limit:
                     break
+    if csv_out is not None:
+        text = render_csv(QUARANTINE_CSV_COLUMNS, [_public(e) for e in entries])
+        csv_out.write_text(text, encoding=CSV_ENCODING, newline="")
     if json_out:
         typer.echo(json.dumps([_public(e) for e in entries], indent=2, ensure_ascii=False))
         return

@@ -12,6 +12,7 @@ import typer
 from gateway.cli._common import ConfigOption, console, gateway_errors, setup_logging
 from gateway.cli.report import print_reconciliation
 from gateway.errors import ConfigError
+from gateway.export_csv import CSV_ENCODING, flatten_sections
 from gateway.pipeline import Pipeline
 from gateway.runtime import build_runtime, open_customs, open_receivables, open_sources, open_store
 from gateway.settings import load_settings
@@ -21,6 +22,10 @@ def command(
     config: ConfigOption = Path("gateway.toml"),
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Also write the report here.")
+    ] = None,
+    csv_out: Annotated[
+        Path | None,
+        typer.Option("--csv", help="Also write the report here as CSV (safe for spreadsheets)."),
     ] = None,
     as_of: Annotated[
         str | None, typer.Option(help="Report as of this date (YYYY-MM-DD); default today.")
@@ -49,3 +54,6 @@ def command(
     if json_out is not None:
         text = json.dumps(summary.as_dict(), indent=2, ensure_ascii=False)
         json_out.write_text(text + "\n", encoding="utf-8")
+    if csv_out is not None:
+        sections = {k: v for k, v in summary.as_dict().items() if isinstance(v, list)}
+        csv_out.write_text(flatten_sections(sections), encoding=CSV_ENCODING, newline="")

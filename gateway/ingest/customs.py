@@ -6,6 +6,8 @@ order of :data:`~gateway.ingest.customs_mapping.DECLARATION_FIELDS`; the first p
 :class:`~gateway.errors.RecordError` naming the field and its column (``currency (column
 '결제통화'): not an active ISO 4217 currency code``). The offending value is never part of the
 error. :func:`declaration_item` turns that error into a :class:`~gateway.ingest.Quarantined`.
+A row holding a U+FFFD replacement character or an unpaired surrogate in any mapped column is
+quarantined naming that field, and its raw columns are not kept.
 
 The UNI-PASS export-performance status of a declaration (:class:`DeclarationStatus`) and
 :func:`apply_statuses`, which refreshes declarations with it, live in
@@ -24,9 +26,10 @@ from pydantic import ValidationError
 from gateway.errors import RecordError
 from gateway.ingest._customs_row import DeclarationRow
 from gateway.ingest._row import check_amount, hide_values
-from gateway.ingest.customs_mapping import CustomsMapping
+from gateway.ingest.customs_mapping import DECLARATION_FIELDS, CustomsMapping
 from gateway.ingest.customs_status import DeclarationStatus, apply_statuses, status_from_lookup
-from gateway.ingest.normalise import Quarantined
+from gateway.ingest.normalise import Quarantined, storable
+from gateway.ingest.parse import lossy_reason
 from gateway.limits import Limits
 from gateway.model import ExportDeclaration, PaymentMethod, minor_units
 from gateway.model.country import is_country
@@ -120,8 +123,22 @@ def _fob_krw(row: DeclarationRow) -> int | None:
     return int(value)
 
 
+def _refuse_lossy(row: DeclarationRow) -> None:
+    """Fail on the first field (in field order) whose raw text holds U+FFFD or a surrogate."""
+    for name in DECLARATION_FIELDS:
+        if name in row.mapping.constants:
+            value: str | None = row.mapping.constants[name]
+        else:
+            column = row.columns.get(name)
+            value = None if column is None else row.raw.get(column)
+        reason = None if value is None else lossy_reason(value)
+        if reason is not None:
+            row.fail(name, reason)
+
+
 def _fields(row: DeclarationRow) -> dict[str, Any]:
     """Every declaration value, parsed in field order; the first problem raises."""
+    _refuse_lossy(row)
     values: dict[str, Any] = {
         "source_ref": f"{row.source}:{row.row}",
         "declaration_number": _declaration_number(row),
@@ -202,4 +219,4 @@ def declaration_item(
     except RecordError as exc:
         wanted = mapping.source_columns()
         kept = {key: value for key, value in raw.items() if key in wanted}
-        return Quarantined(source, row, exc.field, exc.reason, kept)
+        return Quarantined(source, row, exc.field, exc.reason, storable(kept))

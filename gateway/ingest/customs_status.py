@@ -28,6 +28,7 @@ from pydantic import (
 
 from gateway.errors import RecordError
 from gateway.ingest.parse import FieldValueError, check_text, parse_date
+from gateway.limits import Limits
 from gateway.model import ExportDeclaration
 from gateway.model.declaration import normalise_declaration_number
 from gateway.model.record import Text
@@ -43,6 +44,7 @@ ELEMENTS: Final = {
 _DATE_FORMATS: Final = ("%Y%m%d", "%Y-%m-%d")
 _FLAGS: Final = {"Y": True, "N": False}
 _TEXT_MAX: Final = 256
+_DEFAULT_LIMITS: Final = Limits()
 
 
 class DeclarationStatus(BaseModel):
@@ -74,8 +76,8 @@ class DeclarationStatus(BaseModel):
 class _Lookup:
     """Value-free error reporting over one lookup answer."""
 
-    def __init__(self, source: str, row: int) -> None:
-        self.source, self.row = source, row
+    def __init__(self, source: str, row: int, max_chars: int) -> None:
+        self.source, self.row, self.max_chars = source, row, max_chars
 
     def fail(self, element: str, reason: str) -> NoReturn:
         field = ELEMENTS.get(element, element)
@@ -86,7 +88,7 @@ class _Lookup:
         if value is None or not value.strip():
             return None
         try:
-            return check_text(value, _TEXT_MAX)
+            return check_text(value, self.max_chars)
         except FieldValueError as exc:
             self.fail(element, exc.reason)
 
@@ -122,15 +124,17 @@ def status_from_lookup(
     *,
     source: str,
     row: int,
+    limits: Limits = _DEFAULT_LIMITS,
 ) -> DeclarationStatus:
     """Build the status from one answer's element texts; :class:`RecordError` (naming the
-    element, never its value) for a missing or malformed element.
+    element, never its value) for a missing or malformed element. Element texts are bounded by
+    256 characters and ``limits.max_field_chars``.
 
     ``loading_date`` is the earliest departure date, and only for shipped declarations: goods
     shipped in parts count from their first departure, which starts the notification clock
     earliest. B/L numbers come in departure order, without repeats.
     """
-    lookup = _Lookup(source, row)
+    lookup = _Lookup(source, row, min(_TEXT_MAX, limits.max_field_chars))
     number = normalise_declaration_number(lookup.need(summary, "expDclrNo"))
     if not (number.isascii() and number.isalnum() and 10 <= len(number) <= 20):
         lookup.fail("expDclrNo", "not a declaration number (10 to 20 letters or digits)")

@@ -4,6 +4,12 @@ IO-free. Fields are checked in the order of :data:`~gateway.ingest.mapping.CANON
 and the first problem raises :class:`~gateway.errors.RecordError` naming the canonical field and
 its source column, e.g. ``amount (column 'NETWR'): not a number``. The offending value is never
 part of the error. Columns the mapping does not name are ignored and never carried forward.
+
+Before any field is parsed, every mapped value is checked for text that was not faithfully
+decoded (a U+FFFD replacement character, whether a lossy upstream produced it or it was typed
+literally, or an unpaired surrogate from a JSON escape): such a row is quarantined naming the
+field, and its raw columns are not kept (:func:`mapped_raw`), so no U+FFFD is ever stored or
+forwarded.
 """
 
 from __future__ import annotations
@@ -19,8 +25,8 @@ from pydantic import ValidationError
 from gateway.errors import RecordError
 from gateway.ingest._row import RowReader, check_amount, hide_values
 from gateway.ingest.line_items import ParsedLine, line_from_text, lines_from_json
-from gateway.ingest.mapping import ColumnMapping
-from gateway.ingest.parse import FieldValueError, parse_whole
+from gateway.ingest.mapping import CANONICAL_FIELDS, ColumnMapping
+from gateway.ingest.parse import FieldValueError, lossy_reason, parse_whole
 from gateway.limits import Limits
 from gateway.model import ExportRecord, Incoterm, PaymentMethod, minor_units
 from gateway.model.country import is_country
@@ -116,8 +122,22 @@ def _lines(row: RowReader) -> tuple[ParsedLine, ...]:
     return (line,)
 
 
+def _refuse_lossy(row: RowReader) -> None:
+    """Fail on the first mapped field (in field order) whose raw text is not faithfully decoded."""
+    for name in CANONICAL_FIELDS:
+        if name in row.mapping.constants:
+            value: str | None = row.mapping.constants[name]
+        else:
+            column = row.mapping.fields.get(name)
+            value = None if column is None else row.raw.get(column)
+        reason = None if value is None else lossy_reason(value)
+        if reason is not None:
+            row.fail(name, reason)
+
+
 def _fields(row: RowReader) -> dict[str, Any]:
     """Every canonical value, parsed in field order; the first problem raises."""
+    _refuse_lossy(row)
     values: dict[str, Any] = {
         "source_ref": f"{row.source}:{row.row}",
         "invoice_number": row.text("invoice_number", required=True),
@@ -186,10 +206,18 @@ def normalise(
         _validation_failure(state, exc)
 
 
+def storable(raw: dict[str, str | None]) -> dict[str, str | None]:
+    """``raw`` if every value is faithfully decoded text, else ``{}``: a row holding U+FFFD or
+    an unpaired surrogate is never stored (a retry could not repair it; the source must)."""
+    lossy = any(value is not None and lossy_reason(value) for value in raw.values())
+    return {} if lossy else raw
+
+
 def mapped_raw(raw: Mapping[str, str | None], mapping: ColumnMapping) -> dict[str, str | None]:
-    """Only the columns ``mapping`` reads: unknown columns are never carried forward."""
+    """Only the columns ``mapping`` reads (unknown columns are never carried forward), or ``{}``
+    if one of them holds text that was not faithfully decoded (see :func:`storable`)."""
     columns = mapping.source_columns()
-    return {key: value for key, value in raw.items() if key in columns}
+    return storable({key: value for key, value in raw.items() if key in columns})
 
 
 def to_item(

@@ -18,7 +18,14 @@ from gateway.ingest.mapping import DecimalFormat
 _CONTROL: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # Bidirectional overrides and isolates can make a buyer name display as something else.
 _BIDI: Final = re.compile("[\u202a-\u202e\u2066-\u2069]")
-_SUSPECT: Final = re.compile(f"{_CONTROL.pattern}|{_BIDI.pattern}|\ufffd")
+# Unpaired surrogates come from JSON escapes such as "\\ud800": not Unicode text, and not
+# encodable as UTF-8, so they would break every later stage (store, canonical JSON, MAC).
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+_SUSPECT: Final = re.compile(f"{_CONTROL.pattern}|{_BIDI.pattern}|{_SURROGATE.pattern}|\ufffd")
+#: Why a text cannot be trusted as decoded at all, or None (see :func:`lossy_reason`).
+_LOSSY: Final = re.compile(f"{_SURROGATE.pattern}|\ufffd")
+FFFD_REASON: Final = "contains U+FFFD (the text was decoded with replacement characters)"
+SURROGATE_REASON: Final = "contains unpaired surrogates (not valid Unicode text)"
 _MIN_YEAR: Final = 1900
 _MAX_YEAR: Final = 2999
 _DIRECTIVES: Final = {"%Y": "year", "%m": "month", "%d": "day"}
@@ -36,17 +43,28 @@ class FieldValueError(ValueError):
         super().__init__(reason)
 
 
+def lossy_reason(value: str) -> str | None:
+    """Why ``value`` is not faithfully decoded text (a U+FFFD replacement character, from a
+    lossy upstream or typed literally, or an unpaired surrogate), or None if it is."""
+    found = _LOSSY.search(value)
+    if found is None:
+        return None
+    return FFFD_REASON if found.group() == "\ufffd" else SURROGATE_REASON
+
+
 def check_text(value: str, max_chars: int) -> str:
-    """``value`` stripped; refuses over-long text, control characters, U+FFFD and bidi controls."""
+    """``value`` stripped; refuses over-long text, control characters, U+FFFD, unpaired
+    surrogates and bidi controls."""
     text = value.strip()
     if len(text) > max_chars:
         raise FieldValueError(f"longer than {max_chars} characters")
     if _SUSPECT.search(text) is None:
         return text
+    lossy = lossy_reason(text)
+    if lossy is not None:
+        raise FieldValueError(lossy)
     if _CONTROL.search(text):
         raise FieldValueError("contains control characters")
-    if "\ufffd" in text:
-        raise FieldValueError("contains U+FFFD (the text was decoded with replacement characters)")
     if _BIDI.search(text):
         raise FieldValueError("contains bidirectional override characters")
     return text

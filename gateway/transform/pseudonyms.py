@@ -15,7 +15,12 @@ The MAC input is injective and domain-separated::
 
     b"ecg-pseudonym\\x00c1\\x00" || u32be(len(domain)) || domain || u32be(len(canon)) || canon
 
-and the token is ``p1.<kid>.<base64url(HMAC-SHA256(key, input)[:16])>`` (128 bits, unpadded).
+A token over several fields (a buyer's name *and* country) appends one more length-prefixed part
+per further field, each canonicalised on its own. Parts are never joined with a separator, so no
+character inside a value (``|``, a tab, U+001F, the full-width U+FF5C) can move a field
+boundary: (``A|B``, ``C``) and (``A``, ``B|C``) are different inputs, and a one-field input never
+equals a two-field one. The token is ``p1.<kid>.<base64url(HMAC-SHA256(key, input)[:16])>``
+(128 bits, unpadded).
 """
 
 from __future__ import annotations
@@ -53,21 +58,23 @@ def _part(data: bytes) -> bytes:
     return len(data).to_bytes(4, "big") + data
 
 
-def mac_input(domain: str, canonical: str) -> bytes:
-    """The bytes that are MACed for ``canonical`` in ``domain``; ``ValueError`` if the domain
-    is malformed or a part is too long."""
+def mac_input(domain: str, canonical: str, *more: str) -> bytes:
+    """The bytes that are MACed for ``canonical`` (and the further canonical fields ``more``)
+    in ``domain``; ``ValueError`` if the domain is malformed or a part is too long."""
     if not _DOMAIN.match(domain):
         raise ValueError("malformed pseudonym domain")
-    return MAC_PREFIX + _part(domain.encode("ascii")) + _part(canonical.encode("utf-8"))
+    parts = b"".join(_part(value.encode("utf-8")) for value in (canonical, *more))
+    return MAC_PREFIX + _part(domain.encode("ascii")) + parts
 
 
-def token(key: PseudonymKey, domain: str, canonical: str) -> str:
-    """The pseudonym of an already canonical value: ``p1.<kid>.<128-bit MAC, base64url>``."""
-    mac = key.mac(mac_input(domain, canonical))[:TOKEN_MAC_BYTES]
+def token(key: PseudonymKey, domain: str, canonical: str, *more: str) -> str:
+    """The pseudonym of already canonical values: ``p1.<kid>.<128-bit MAC, base64url>``."""
+    mac = key.mac(mac_input(domain, canonical, *more))[:TOKEN_MAC_BYTES]
     encoded = base64.urlsafe_b64encode(mac).rstrip(b"=").decode("ascii")
     return f"{TOKEN_VERSION}.{key.kid}.{encoded}"
 
 
-def pseudonym(key: PseudonymKey, domain: str, text: str) -> str:
-    """Canonicalise ``text`` and return its token in ``domain``."""
-    return token(key, domain, canonicalise(text))
+def pseudonym(key: PseudonymKey, domain: str, text: str, *more: str) -> str:
+    """Canonicalise ``text`` (and each of ``more``, separately) and return the token in
+    ``domain``; ``pseudonym(k, d, name, country)`` is one token over both fields."""
+    return token(key, domain, canonicalise(text), *map(canonicalise, more))
