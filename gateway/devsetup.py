@@ -109,8 +109,9 @@ def start_dev_insurer(
 
 
 def _q(value: object) -> str:
-    """A TOML basic string (JSON string escaping is valid TOML)."""
-    return json.dumps(str(value), ensure_ascii=False)
+    """A TOML basic string (JSON string escaping is valid TOML); a path is made absolute."""
+    text = str(value.resolve()) if isinstance(value, Path) else str(value)
+    return json.dumps(text, ensure_ascii=False)
 
 
 def write_config(
@@ -126,7 +127,10 @@ def write_config(
 ) -> Path:
     """Write ``gateway.toml`` for these keys, this insurer and these CSV sources
     (``(name, path)`` or ``(name, path, encoding)``, generic mapping), customs CSV sources
-    (``(name, path, mapping)``) and an open-items export for the continuing-export guard."""
+    (``(name, path, mapping)``) and an open-items export for the continuing-export guard.
+
+    Paths are written absolute: the configuration resolves relative paths against its own
+    directory, which is not the directory the caller named them from."""
     lines = [
         "# Export credit gateway configuration (see README: Configuration reference).",
         f"exporter_id = {_q(exporter_id)}",

@@ -8,7 +8,18 @@ from __future__ import annotations
 
 import typer
 
-from gateway.cli import demo, init, ledger, outbox, quarantine, reconcile, serve, sync, verify
+from gateway.cli import (
+    demo,
+    init,
+    keys,
+    ledger,
+    outbox,
+    quarantine,
+    reconcile,
+    serve,
+    sync,
+    verify,
+)
 
 app = typer.Typer(
     name="gateway",
@@ -26,6 +37,7 @@ app.command("verify")(verify.command)
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(outbox.app, name="outbox")
 app.add_typer(quarantine.app, name="quarantine")
+app.add_typer(keys.app, name="keys")
 
 
 def main() -> None:

@@ -25,6 +25,7 @@ import pytest
 from gateway.devsetup import DevInsurer, create_dev_insurer, write_config
 from gateway.examples.insurer_api import RunningServer, create_app, load_config, serve_in_thread
 from gateway.keys import GatewayKeyPaths, generate_gateway_keys
+from gateway.service import sign_push
 from gateway.settings import load_settings
 from gateway.store import SqliteStore, SubmissionStatus
 
@@ -32,6 +33,7 @@ EXPORTER = "exporter-cli"
 Done = subprocess.CompletedProcess[str]
 COMMANDS = (
     "init", "sync", "reconcile", "serve", "demo", "verify", "ledger", "outbox", "quarantine",
+    "keys",
 )
 
 
@@ -237,13 +239,13 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_serve_runs_the_service_with_the_token_from_the_configured_variable(
+def test_serve_runs_the_service_with_the_secret_from_the_configured_variable(
     tmp_path: Path,
 ) -> None:
     setup = _setup(tmp_path)
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
-    env["GATEWAY_WEBHOOK_TOKEN"] = "serve-token-" + "z" * 20
+    env["GATEWAY_WEBHOOK_SECRET"] = "serve-Kp3Wz8Lq1Xv6Rm9Tn4Bc7Hy2Jd5Fg0Sa"
     process = subprocess.Popen(
         [sys.executable, "-m", "gateway", "serve", "--config", str(setup.config),
          "--port", str(port)],
@@ -261,15 +263,25 @@ def test_serve_runs_the_service_with_the_token_from_the_configured_variable(
                 assert time.monotonic() < deadline, "gateway serve did not start"
                 time.sleep(0.1)
         assert health.json()["exporter_id"] == EXPORTER
-        body = {"records": [{"invoice_no": "X-1", "amount": "1"}]}
-        denied = httpx.post(f"{base}/v1/records", json=body, timeout=10)
+        body = json.dumps({"records": [{"invoice_no": "X-1", "amount": "1"}]}).encode()
+        denied = httpx.post(f"{base}/v1/records", content=body, timeout=10)
         assert denied.status_code == 401
         accepted = httpx.post(
-            f"{base}/v1/records", json=body, timeout=30,
-            headers={"Authorization": f"Bearer {env['GATEWAY_WEBHOOK_TOKEN']}"},
+            f"{base}/v1/records", content=body, timeout=30,
+            headers=sign_push(env["GATEWAY_WEBHOOK_SECRET"], body, "cli-serve-1"),
         )
         assert accepted.status_code == 202, accepted.text
         assert accepted.json()["read"] == 1
     finally:
         process.terminate()
         process.communicate(timeout=30)
+
+
+def test_init_with_a_relative_directory_writes_a_configuration_that_works(tmp_path: Path) -> None:
+    """Settings resolve paths against the configuration's own directory, so the paths init
+    writes must not be relative to where it was run."""
+    made = gateway("init", "conf", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    done = gateway("sync", "--config", "conf/gateway.toml", "--no-deliver", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "submissions written: 1" in done.stdout

@@ -9,3 +9,4 @@ from tests.integration.conftest import (  # noqa: F401 - fixtures
     receipt_key,
 )
 from tests.integration.delivery_harness import h, runtime  # noqa: F401 - fixtures
+from tests.security.verify_kit import no_network, verify_target  # noqa: F401 - fixtures
