@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from gateway.adapters.policy_files import builtin_policy
 from gateway.booking import ReconcileSetup
@@ -60,3 +61,24 @@ def unit_record(
         due_date=ship + timedelta(days=60),
         hs_code="847130",
     )
+
+
+#: ``iat`` of the sample receipt (tests/conftest.py's sample submission uses the same instant).
+SAMPLE_IAT = 1_767_225_600
+
+
+def sample_receipt(ledger: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A valid ``ecg.receipt/1`` payload (a fresh copy per call)."""
+    return {
+        "schema": "ecg.receipt/1",
+        "jti": "rcpt_" + "1" * 32,
+        "iss": "insurer-ksure",
+        "aud": "exporter-kr-001",
+        "iat": SAMPLE_IAT,
+        "submission_id": "sub_" + "0123456789abcdef" * 2,
+        "payload_sha256": "cd" * 32,
+        "status": "accepted",
+        "attachments": 2,
+        "buckets": 2,
+        "ledger": ledger,
+    }

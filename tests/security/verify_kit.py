@@ -22,6 +22,7 @@ from gateway.canonical import canonical_json
 from gateway.crypto import PaillierPublicKey, SigningKey
 from gateway.sign import RECEIPT_TYP, SUBMISSION_TYP, build_jwks, sign_receipt, sign_submission
 from gateway.verify import verify_receipt, verify_submission
+from tests.support import sample_receipt
 
 KINDS = ("submission", "receipt")
 
@@ -31,19 +32,7 @@ IAT = 1_767_225_600
 
 def receipt_payload() -> dict[str, Any]:
     """A valid ``ecg.receipt/1`` payload (a fresh copy per call)."""
-    return {
-        "schema": "ecg.receipt/1",
-        "jti": "rcpt_" + "1" * 32,
-        "iss": "insurer-ksure",
-        "aud": "exporter-kr-001",
-        "iat": IAT,
-        "submission_id": "sub_" + "0123456789abcdef" * 2,
-        "payload_sha256": "cd" * 32,
-        "status": "accepted",
-        "attachments": 2,
-        "buckets": 2,
-        "ledger": {"seq": 6, "hash": "7e" * 32},
-    }
+    return sample_receipt({"seq": 6, "hash": "7e" * 32})
 
 
 def b64(data: bytes) -> str:

@@ -22,22 +22,11 @@ from gateway.crypto import PaillierPublicKey, SigningKey
 from gateway.errors import VerificationError
 from gateway.sign import RECEIPT_TYP, SUBMISSION_TYP, build_jwks, sign_receipt
 from gateway.verify import verify_receipt, verify_submission
+from tests.support import sample_receipt
 
 NOW = 1_767_225_600
 PROPERTY = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-RECEIPT = {
-    "schema": "ecg.receipt/1",
-    "jti": "rcpt_" + "1" * 32,
-    "iss": "insurer-ksure",
-    "aud": "exporter-kr-001",
-    "iat": NOW,
-    "submission_id": "sub_" + "0123456789abcdef" * 2,
-    "payload_sha256": "cd" * 32,
-    "status": "accepted",
-    "attachments": 2,
-    "buckets": 2,
-    "ledger": {"seq": 6, "hash": "7e" * 32},
-}
+RECEIPT = sample_receipt({"seq": 6, "hash": "7e" * 32})
 JSON_SCALARS = (
     st.none()
     | st.booleans()

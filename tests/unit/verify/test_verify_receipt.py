@@ -10,6 +10,7 @@ from gateway.crypto import SigningKey, generate_signing_key
 from gateway.errors import VerificationError
 from gateway.sign import build_jwks, sign_receipt, sign_submission
 from gateway.verify import verify_receipt
+from tests.support import sample_receipt
 
 NOW = 1_767_225_700
 
@@ -21,19 +22,7 @@ def insurer_key() -> SigningKey:
 
 @pytest.fixture
 def receipt() -> dict[str, Any]:
-    return {
-        "schema": "ecg.receipt/1",
-        "jti": "rcpt_" + "1" * 32,
-        "iss": "insurer-ksure",
-        "aud": "exporter-kr-001",
-        "iat": NOW,
-        "submission_id": "sub_" + "0123456789abcdef" * 2,
-        "payload_sha256": "cd" * 32,
-        "status": "accepted",
-        "attachments": 2,
-        "buckets": 2,
-        "ledger": None,
-    }
+    return sample_receipt()
 
 
 def test_a_signed_receipt_verifies(receipt: dict[str, Any], insurer_key: SigningKey) -> None:
