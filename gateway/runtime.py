@@ -40,6 +40,7 @@ from gateway.adapters.erp.receivables import (
 )
 from gateway.adapters.insurer.client import InsurerClient, make_http_client
 from gateway.adapters.policy_files import builtin_policy, load_policy_dir
+from gateway.adapters.policy_opa import OpaEngine
 from gateway.booking import ReconcileSetup
 from gateway.errors import ConfigError, SourceError
 from gateway.guard import Receivable
@@ -52,7 +53,7 @@ from gateway.keys import (
 )
 from gateway.pipeline import CustomsItem, Runtime
 from gateway.policy.bundle import PolicyBundle
-from gateway.policy.engine import RegoEngine
+from gateway.policy.engine import PolicyEngine, RegoEngine
 from gateway.settings import CustomsSourceSettings, Settings, SourceSettings
 from gateway.store import Checkpoint, SqliteStore, Store
 from gateway.store.lock import StoreLock
@@ -69,7 +70,7 @@ def load_policy(settings: Settings) -> PolicyBundle:
 def build_runtime(settings: Settings) -> Runtime:
     """Load keys, compile the policy and validate operators; fail before any record is read."""
     bundle = load_policy(settings)
-    engine = RegoEngine(bundle, batch_size=settings.limits.policy_batch_size)
+    engine = policy_engine(settings, bundle)
     pseudonym_key = load_pseudonym_key_file(settings.keys.pseudonym_key)
     operators = build_operators(engine.operators(), OperatorContext(pseudonym_key=pseudonym_key))
     try:
@@ -95,6 +96,23 @@ def build_runtime(settings: Settings) -> Runtime:
         receipt_jwks=receipt_jwks,
         limits=settings.limits,
         reconcile=reconcile_setup(settings),
+    )
+
+
+def policy_engine(settings: Settings, bundle: PolicyBundle) -> PolicyEngine:
+    """The configured engine: embedded regopy, or a remote OPA checked to serve ``bundle``."""
+    policy, batch_size = settings.policy, settings.limits.policy_batch_size
+    if policy.engine == "embedded":
+        return RegoEngine(bundle, batch_size=batch_size)
+    assert policy.opa_url is not None  # checked by PolicySettings
+    token = None
+    if policy.opa_token_env is not None:
+        token = os.environ.get(policy.opa_token_env)
+        if not token:
+            raise ConfigError(f"environment variable {policy.opa_token_env} is not set")
+    timeout_s = policy.opa_timeout_s or settings.limits.policy_timeout_s
+    return OpaEngine(
+        bundle, policy.opa_url, timeout_s=timeout_s, token=token, batch_size=batch_size
     )
 
 

@@ -74,10 +74,26 @@ class InsurerSettings(_Strict):
 
 
 class PolicySettings(_Strict):
-    engine: Literal["embedded"] = "embedded"
+    engine: Literal["embedded", "opa"] = "embedded"
     path: Path | None = Field(
         default=None, description="Directory of .rego files; none = built-in."
     )
+    opa_url: str | None = None
+    opa_timeout_s: float | None = Field(default=None, gt=0, le=600)  # none: [limits]
+    opa_token_env: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")] | None = None
+
+    @field_validator("opa_url")
+    @classmethod
+    def _opa_http(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/@]+(:\d+)?(/[^\s]*)?$", value):
+            raise ValueError("must be an http(s) URL without credentials")
+        return value.rstrip("/") if value is not None else None
+
+    @model_validator(mode="after")
+    def _opa_needs_url(self) -> PolicySettings:
+        if self.engine == "opa" and self.opa_url is None:
+            raise ValueError("engine opa needs opa_url")
+        return self
 
 
 class SourceSettings(_Strict):

@@ -14,6 +14,7 @@ from gateway.cli import (
     keys,
     ledger,
     outbox,
+    policy,
     quarantine,
     reconcile,
     serve,
@@ -38,6 +39,7 @@ app.add_typer(ledger.app, name="ledger")
 app.add_typer(outbox.app, name="outbox")
 app.add_typer(quarantine.app, name="quarantine")
 app.add_typer(keys.app, name="keys")
+app.add_typer(policy.app, name="policy")
 
 
 def main() -> None:

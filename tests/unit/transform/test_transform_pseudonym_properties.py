@@ -22,7 +22,11 @@ NAME_CHARS = (
     "한빛전자상사東京電機株式会社ソニー"
 )
 names = st.text(st.sampled_from(NAME_CHARS), max_size=30)
-fields = st.text(st.characters() | st.sampled_from(["|", ",", "\x00", "\x1f", "\uff5c", " "]))
+# Lone surrogates never reach pseudonymisation: ingest refuses them (test_input_strict_decoding).
+fields = st.text(
+    st.characters(exclude_categories=("Cs",))
+    | st.sampled_from(["|", ",", "\x00", "\x1f", "\uff5c", " "])
+)
 
 
 def fullwidth(text: str) -> str:
