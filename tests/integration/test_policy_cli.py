@@ -172,3 +172,36 @@ def test_a_missing_policy_directory_is_a_one_line_error(tmp_path: Path, sample: 
     result = gateway("policy", "preview", "--sample", str(sample), "--policy", str(tmp_path / "x"))
     assert result.exit_code == 2
     assert "not a directory" in result.stderr
+
+
+def test_preview_with_a_config_uses_its_policy_and_its_pseudonym_key(
+    tmp_path: Path, sample: Path
+) -> None:
+    """With ``--config`` the preview shows what a sync under that configuration sends: the
+    configured policy and tokens under the configured pseudonym key (stable across runs), not a
+    temporary key's."""
+    from gateway.devsetup import create_dev_insurer, write_config
+    from gateway.keys import generate_gateway_keys
+
+    keys = generate_gateway_keys(tmp_path / "keys", "exporter-preview")
+    insurer = create_dev_insurer(
+        tmp_path / "insurer", gateway_jwks=keys.jwks, exporter_id="exporter-preview",
+        paillier_bits=2048,
+    )
+    config = write_config(tmp_path, exporter_id="exporter-preview", keys=keys, insurer=insurer)
+    policy = policy_copy(
+        tmp_path, "no-country", RULE, '"buyer.country": ["keep"],', '"buyer.country": ["drop"],'
+    )
+    text = config.read_text(encoding="utf-8")
+    config.write_text(
+        text.replace('# path = "policies"', f'path = "{policy}"  #'), encoding="utf-8"
+    )
+
+    def first_fields(*extra: str) -> dict[str, Any]:
+        doc = as_json("policy", "preview", "--sample", str(sample), "--limit", "1", *extra)
+        return {f["field"]: f for f in doc["records"][0]["fields"]}
+
+    configured, again = first_fields("--config", str(config)), first_fields("--config", str(config))
+    assert configured["buyer.country"]["actions"] == ["drop"]
+    assert configured["buyer.name"]["leaves"] == again["buyer.name"]["leaves"]
+    assert configured["buyer.name"]["leaves"] != first_fields()["buyer.name"]["leaves"]
