@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any, Final, NoReturn
 
 from gateway.errors import RecordError
 from gateway.ingest.mapping import ColumnMapping
-from gateway.ingest.parse import FieldValueError, check_text, parse_date, parse_decimal
+from gateway.ingest.parse import (
+    FieldValueError,
+    check_text,
+    lossy_reason,
+    parse_date,
+    parse_decimal,
+)
 from gateway.limits import Limits
 from gateway.model import minor_units, to_minor
 
@@ -39,6 +45,26 @@ def check_amount(amount: Decimal, currency: str, fail: Callable[[str, str], NoRe
     except ValueError:
         fail("amount", f"more than {minor_units(currency)} decimal places for {currency}")
     return amount
+
+
+def refuse_lossy(
+    names: Iterable[str],
+    constants: Mapping[str, str],
+    column_of: Callable[[str], str | None],
+    raw: Mapping[str, str | None],
+    fail: Callable[[str, str], NoReturn],
+) -> None:
+    """Fail on the first field (in ``names`` order) whose text, a mapping constant or the raw
+    column ``column_of`` names, holds U+FFFD or a lone surrogate: not faithfully decoded."""
+    for name in names:
+        if name in constants:
+            value: str | None = constants[name]
+        else:
+            column = column_of(name)
+            value = None if column is None else raw.get(column)
+        reason = None if value is None else lossy_reason(value)
+        if reason is not None:
+            fail(name, reason)
 
 
 class RowReader:

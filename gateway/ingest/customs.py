@@ -25,11 +25,10 @@ from pydantic import ValidationError
 
 from gateway.errors import RecordError
 from gateway.ingest._customs_row import DeclarationRow
-from gateway.ingest._row import check_amount, hide_values
+from gateway.ingest._row import check_amount, hide_values, refuse_lossy
 from gateway.ingest.customs_mapping import DECLARATION_FIELDS, CustomsMapping
 from gateway.ingest.customs_status import DeclarationStatus, apply_statuses, status_from_lookup
 from gateway.ingest.normalise import Quarantined, storable
-from gateway.ingest.parse import lossy_reason
 from gateway.limits import Limits
 from gateway.model import ExportDeclaration, PaymentMethod, minor_units
 from gateway.model.country import is_country
@@ -123,22 +122,9 @@ def _fob_krw(row: DeclarationRow) -> int | None:
     return int(value)
 
 
-def _refuse_lossy(row: DeclarationRow) -> None:
-    """Fail on the first field (in field order) whose raw text holds U+FFFD or a surrogate."""
-    for name in DECLARATION_FIELDS:
-        if name in row.mapping.constants:
-            value: str | None = row.mapping.constants[name]
-        else:
-            column = row.columns.get(name)
-            value = None if column is None else row.raw.get(column)
-        reason = None if value is None else lossy_reason(value)
-        if reason is not None:
-            row.fail(name, reason)
-
-
 def _fields(row: DeclarationRow) -> dict[str, Any]:
     """Every declaration value, parsed in field order; the first problem raises."""
-    _refuse_lossy(row)
+    refuse_lossy(DECLARATION_FIELDS, row.mapping.constants, row.columns.get, row.raw, row.fail)
     values: dict[str, Any] = {
         "source_ref": f"{row.source}:{row.row}",
         "declaration_number": _declaration_number(row),

@@ -23,7 +23,7 @@ from typing import Any, Final, NoReturn
 from pydantic import ValidationError
 
 from gateway.errors import RecordError
-from gateway.ingest._row import RowReader, check_amount, hide_values
+from gateway.ingest._row import RowReader, check_amount, hide_values, refuse_lossy
 from gateway.ingest.line_items import ParsedLine, line_from_text, lines_from_json
 from gateway.ingest.mapping import CANONICAL_FIELDS, ColumnMapping
 from gateway.ingest.parse import FieldValueError, lossy_reason, parse_whole
@@ -122,22 +122,9 @@ def _lines(row: RowReader) -> tuple[ParsedLine, ...]:
     return (line,)
 
 
-def _refuse_lossy(row: RowReader) -> None:
-    """Fail on the first mapped field (in field order) whose raw text is not faithfully decoded."""
-    for name in CANONICAL_FIELDS:
-        if name in row.mapping.constants:
-            value: str | None = row.mapping.constants[name]
-        else:
-            column = row.mapping.fields.get(name)
-            value = None if column is None else row.raw.get(column)
-        reason = None if value is None else lossy_reason(value)
-        if reason is not None:
-            row.fail(name, reason)
-
-
 def _fields(row: RowReader) -> dict[str, Any]:
     """Every canonical value, parsed in field order; the first problem raises."""
-    _refuse_lossy(row)
+    refuse_lossy(CANONICAL_FIELDS, row.mapping.constants, row.mapping.fields.get, row.raw, row.fail)
     values: dict[str, Any] = {
         "source_ref": f"{row.source}:{row.row}",
         "invoice_number": row.text("invoice_number", required=True),
