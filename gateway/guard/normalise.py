@@ -18,6 +18,7 @@ from gateway.guard.buyer import buyer_key
 from gateway.guard.mapping import ReceivablesMapping
 from gateway.guard.model import Receivable
 from gateway.ingest import FieldValueError, Quarantined, parse_date, parse_decimal
+from gateway.ingest._row import check_currency
 from gateway.ingest.parse import check_text
 from gateway.limits import Limits
 from gateway.model import minor_units, to_minor
@@ -66,15 +67,6 @@ class _Row:
             self.fail(name, exc.reason)
 
 
-def _currency(row: _Row) -> str:
-    value = row.need("currency").upper()
-    try:
-        minor_units(value)
-    except KeyError:
-        row.fail("currency", "not an active ISO 4217 currency code")
-    return value
-
-
 def _outstanding(row: _Row, currency: str) -> int:
     try:
         amount = parse_decimal(row.need("outstanding"), row.mapping.decimal)
@@ -101,7 +93,7 @@ def normalise_receivable(
     invoice = state.need("invoice_number")
     name = state.need("buyer.name")
     code = state.get("buyer.code")
-    currency = _currency(state)
+    currency = check_currency(state.need("currency"), state.fail)
     outstanding = _outstanding(state, currency)
     due = state.parse_day("due_date", state.need("due_date"))
     paid_text = state.get("paid_on")

@@ -47,6 +47,16 @@ def check_amount(amount: Decimal, currency: str, fail: Callable[[str, str], NoRe
     return amount
 
 
+def check_currency(value: str, fail: Callable[[str, str], NoReturn]) -> str:
+    """``value`` upper-cased, which must be an active ISO 4217 code (else ``fail``)."""
+    code = value.upper()
+    try:
+        minor_units(code)
+    except KeyError:
+        fail("currency", "not an active ISO 4217 currency code")
+    return code
+
+
 def refuse_lossy(
     names: Iterable[str],
     constants: Mapping[str, str],

@@ -25,12 +25,12 @@ from pydantic import ValidationError
 
 from gateway.errors import RecordError
 from gateway.ingest._customs_row import DeclarationRow
-from gateway.ingest._row import check_amount, hide_values, refuse_lossy
+from gateway.ingest._row import check_amount, check_currency, hide_values, refuse_lossy
 from gateway.ingest.customs_mapping import DECLARATION_FIELDS, CustomsMapping
 from gateway.ingest.customs_status import DeclarationStatus, apply_statuses, status_from_lookup
 from gateway.ingest.normalise import Quarantined, storable
 from gateway.limits import Limits
-from gateway.model import ExportDeclaration, PaymentMethod, minor_units
+from gateway.model import ExportDeclaration, PaymentMethod
 from gateway.model.country import is_country
 from gateway.model.declaration import normalise_declaration_number
 
@@ -98,15 +98,6 @@ def _payment_method(row: DeclarationRow) -> str | None:
     return value.upper()
 
 
-def _currency(row: DeclarationRow) -> str:
-    value = row.need("currency").upper()
-    try:
-        minor_units(value)
-    except KeyError:
-        row.fail("currency", "not an active ISO 4217 currency code")
-    return value
-
-
 def _amount(row: DeclarationRow, currency: str) -> Decimal:
     amount = row.decimal("amount")
     assert amount is not None  # required=True
@@ -138,7 +129,7 @@ def _fields(row: DeclarationRow) -> dict[str, Any]:
         "hs_code": _hs_code(row),
         "payment_method": _payment_method(row),
     }
-    currency = _currency(row)
+    currency = check_currency(row.need("currency"), row.fail)
     values["currency"] = currency
     values["amount"] = _amount(row, currency)
     values["fob_krw"] = _fob_krw(row)

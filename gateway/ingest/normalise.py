@@ -23,12 +23,12 @@ from typing import Any, Final, NoReturn
 from pydantic import ValidationError
 
 from gateway.errors import RecordError
-from gateway.ingest._row import RowReader, check_amount, hide_values, refuse_lossy
+from gateway.ingest._row import RowReader, check_amount, check_currency, hide_values, refuse_lossy
 from gateway.ingest.line_items import ParsedLine, line_from_text, lines_from_json
 from gateway.ingest.mapping import CANONICAL_FIELDS, ColumnMapping
 from gateway.ingest.parse import FieldValueError, lossy_reason, parse_whole
 from gateway.limits import Limits
-from gateway.model import ExportRecord, Incoterm, PaymentMethod, minor_units
+from gateway.model import ExportRecord, Incoterm, PaymentMethod
 from gateway.model.country import is_country
 
 _DEFAULT_LIMITS: Final = Limits()
@@ -61,15 +61,6 @@ def _country(row: RowReader) -> str:
     value = row.need("buyer.country").upper()
     if not is_country(value):
         row.fail("buyer.country", _COUNTRY_REASON)
-    return value
-
-
-def _currency(row: RowReader) -> str:
-    value = row.need("currency").upper()
-    try:
-        minor_units(value)
-    except KeyError:
-        row.fail("currency", "not an active ISO 4217 currency code")
     return value
 
 
@@ -139,7 +130,7 @@ def _fields(row: RowReader) -> dict[str, Any]:
             "address": row.text("buyer.address"),
         },
     }
-    currency = _currency(row)
+    currency = check_currency(row.need("currency"), row.fail)
     values["currency"] = currency
     values["amount"] = _amount(row, currency)
     values["payment_method"] = row.code(
