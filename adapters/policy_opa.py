@@ -112,6 +112,10 @@ class OpaEngine:
         """The bundle's ``settings``."""
         return self._local.settings()
 
+    def exceptions(self) -> dict[str, str]:
+        """The bundle's justified ``disclosure_exceptions``."""
+        return self._local.exceptions()
+
     def decide(self, inputs: Sequence[Mapping[str, Any]]) -> list[Decision]:
         """One decision per input, in order; never raises for data or server problems."""
         decisions: list[Decision] = []

@@ -54,6 +54,7 @@ from gateway.keys import (
 from gateway.pipeline import CustomsItem, Runtime
 from gateway.policy.bundle import PolicyBundle
 from gateway.policy.engine import PolicyEngine, RegoEngine
+from gateway.policy.lifecycle import active_bundle
 from gateway.settings import CustomsSourceSettings, Settings, SourceSettings
 from gateway.store import Checkpoint, SqliteStore, Store
 from gateway.store.lock import StoreLock
@@ -67,12 +68,28 @@ def load_policy(settings: Settings) -> PolicyBundle:
     return load_policy_dir(settings.policy.path)
 
 
-def build_runtime(settings: Settings) -> Runtime:
-    """Load keys, compile the policy and validate operators; fail before any record is read."""
-    bundle = load_policy(settings)
+def in_force_policy(settings: Settings, store: Store | None) -> PolicyBundle:
+    """The policy a sync uses: the version last activated in the store, or, when none ever
+    was, the configured one (docs/policy-lifecycle.md)."""
+    active = active_bundle(store) if store is not None else None
+    return active if active is not None else load_policy(settings)
+
+
+def build_runtime(
+    settings: Settings, store: Store | None = None, *, bundle: PolicyBundle | None = None
+) -> Runtime:
+    """Load keys, compile the policy and validate operators; fail before any record is read.
+
+    The policy is ``bundle`` when given, else the one in force for ``store``.
+    """
+    bundle = bundle or in_force_policy(settings, store)
     engine = policy_engine(settings, bundle)
     pseudonym_key = load_pseudonym_key_file(settings.keys.pseudonym_key)
-    operators = build_operators(engine.operators(), OperatorContext(pseudonym_key=pseudonym_key))
+    operators = build_operators(
+        engine.operators(),
+        OperatorContext(pseudonym_key=pseudonym_key),
+        clear_allowed=engine.exceptions(),
+    )
     try:
         receipt_jwks = json.loads(settings.insurer.receipt_jwks.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:

@@ -161,6 +161,20 @@ class ServiceSettings(_Strict):
     signer_burst: int = Field(default=30, ge=1, le=100_000)
 
 
+class DashboardSettings(_Strict):
+    """The data-sovereignty dashboard that ``gateway serve`` serves under ``/ui``
+    (docs/dashboard.md): sign-in sessions and the sample export policies are previewed on."""
+
+    enabled: bool = True
+    session_key: Path | None = None  # default: <data_dir>/session.key, created 0600 on first use
+    session_ttl_s: int = Field(default=28_800, ge=300, le=604_800)
+    secure_cookie: bool = False  # set true when the dashboard is reached over TLS
+    sample: Path | None = None  # sample export for previews; default: the shipped demo export
+    sample_mapping: str = "generic"
+    login_attempts: int = Field(default=5, ge=1, le=1000)  # failures per user before a pause
+    login_pause_s: int = Field(default=60, ge=1, le=86_400)
+
+
 class Settings(BaseSettings):
     """Everything the gateway needs to run. See README 'Configuration reference'."""
 
@@ -183,6 +197,7 @@ class Settings(BaseSettings):
     deadlines: DeadlineSettings = DeadlineSettings()
     receivables: ReceivablesSettings | None = None
     service: ServiceSettings = ServiceSettings()
+    dashboard: DashboardSettings = DashboardSettings()
     delivery: DeliverySettings = DeliverySettings()
     limits: Limits = Limits()
 
@@ -219,6 +234,10 @@ class Settings(BaseSettings):
     def store_path(self) -> Path:
         return self.data_dir / "gateway.sqlite3"
 
+    @property
+    def session_key_path(self) -> Path:
+        return self.dashboard.session_key or self.data_dir / "session.key"
+
 
 def _resolve(data: dict[str, Any], base: Path) -> dict[str, Any]:
     """Resolve the relative paths of a raw config mapping against ``base``."""
@@ -245,6 +264,7 @@ def _resolve(data: dict[str, Any], base: Path) -> dict[str, Any]:
         ("keys", ("signing_key", "pseudonym_key")),
         ("insurer", ("paillier_public_key", "receipt_jwks")),
         ("policy", ("path",)),
+        ("dashboard", ("session_key", "sample")),
     ):
         if isinstance(out.get(section), dict):
             out[section] = {k: fix(v) if k in names else v for k, v in out[section].items()}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 from datetime import date, timedelta
 from decimal import Decimal
@@ -82,3 +84,10 @@ def sample_receipt(ledger: dict[str, Any] | None = None) -> dict[str, Any]:
         "buckets": 2,
         "ledger": ledger,
     }
+
+
+def jws_payload(jws: str) -> dict[str, Any]:
+    """The payload of a compact JWS, decoded without verification (tests read what was sent)."""
+    segment = jws.split(".")[1]
+    doc: dict[str, Any] = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    return doc

@@ -23,6 +23,7 @@ from gateway.limits import Limits
 from gateway.reconcile import ReconcileConfig
 from gateway.settings import (
     CustomsSourceSettings,
+    DashboardSettings,
     InsurerSettings,
     KeySettings,
     PolicySettings,
@@ -44,6 +45,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "deadlines": DeadlineSettings,
     "receivables": ReceivablesSettings,
     "service": ServiceSettings,
+    "dashboard": DashboardSettings,
     "delivery": DeliverySettings,
     "limits": Limits,
 }

@@ -15,6 +15,7 @@ from gateway.cli import (
     ledger,
     outbox,
     policy,
+    policy_lifecycle,
     quarantine,
     reconcile,
     serve,
@@ -39,6 +40,9 @@ app.add_typer(ledger.app, name="ledger")
 app.add_typer(outbox.app, name="outbox")
 app.add_typer(quarantine.app, name="quarantine")
 app.add_typer(keys.app, name="keys")
+policy.app.command("activate")(policy_lifecycle.activate_command)
+policy.app.command("rollback")(policy_lifecycle.rollback_command)
+policy.app.command("history")(policy_lifecycle.history_command)
 app.add_typer(policy.app, name="policy")
 
 

@@ -252,8 +252,8 @@ def retry(
     """Requeue dead or failed entries with a fresh attempt count, then deliver them now."""
     with gateway_errors():
         settings = load_settings(config)
-        runtime = build_runtime(settings) if deliver else None
         with open_store(settings, lock="outbox") as store:
+            runtime = build_runtime(settings, store) if deliver else None
             targets = _targets(store, submission_ids or [], all_dead)
             if not targets:
                 _line("no dead entries to retry")

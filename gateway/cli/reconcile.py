@@ -42,8 +42,8 @@ def command(
             day = date.fromisoformat(as_of) if as_of else date.today()
         except ValueError:
             raise ConfigError("--as-of must be a date, YYYY-MM-DD") from None
-        runtime = build_runtime(settings)
         with open_store(settings) as store:
+            runtime = build_runtime(settings, store)
             summary = Pipeline(runtime, store).reconcile_only(
                 open_sources(settings),
                 open_customs(settings),

@@ -49,8 +49,8 @@ def run_sync(
     ``replay`` adds items to the named sources (rows taken back out of the quarantine); they
     are read after the source itself, and records already attached are not sent again.
     """
-    runtime = build_runtime(settings)
     with open_store(settings, lock=command) as store:
+        runtime = build_runtime(settings, store)
         plan = plan_sources(settings, store, runtime.engine.version, replay)
         progress = Progress(
             SpinnerColumn(),

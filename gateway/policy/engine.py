@@ -48,6 +48,7 @@ from gateway.policy.decision import (
     Decision,
     parse_decision,
 )
+from gateway.policy.protected import EXCEPTIONS_RULE, check_exceptions
 
 ENTRYPOINT: Final = "data.redaction.export_record"
 # rego-cpp builds result objects in time quadratic in their size: keep batches modest.
@@ -98,6 +99,10 @@ class PolicyEngine(Protocol):
 
     def settings(self) -> PolicySettings:
         """The policy's aggregation settings."""
+        ...
+
+    def exceptions(self) -> dict[str, str]:
+        """Protected fields the policy lets leave in clear, with their written justification."""
         ...
 
 
@@ -159,6 +164,9 @@ class RegoEngine:
                 raise PolicyError(f"{ENTRYPOINT}.decisions must be an object ({{}} for no records)")
             self._operators = _check_operators(self._load(f"{ENTRYPOINT}.operators"))
             self._settings = _check_settings(self._load(f"{ENTRYPOINT}.settings"))
+            rule = f"{ENTRYPOINT}.{EXCEPTIONS_RULE}"
+            found = self._load(rule)
+            self._exceptions = check_exceptions(found.value if found.defined else None, where=rule)
 
     def _load(self, query: str) -> Evaluated:
         try:
@@ -183,6 +191,10 @@ class RegoEngine:
     def settings(self) -> PolicySettings:
         """The policy's ``settings`` (defaults if it defines none)."""
         return self._settings
+
+    def exceptions(self) -> dict[str, str]:
+        """The policy's justified ``disclosure_exceptions`` (empty if it declares none)."""
+        return dict(self._exceptions)
 
     def decide(self, inputs: Sequence[Mapping[str, Any]]) -> list[Decision]:
         """One decision per input (``ExportRecord.policy_input()`` dicts), in order."""

@@ -8,15 +8,19 @@ places that do IO.
 from gateway.store.base import (
     Checkpoint,
     PendingRecord,
+    PolicyActivation,
+    PolicyVersion,
     QuarantineEntry,
     QuarantineItem,
     QuarantineStatus,
     Receipt,
+    RecordChange,
     RecordVersion,
     Run,
     Store,
     Submission,
     SubmissionStatus,
+    UserRecord,
 )
 from gateway.store.schema import SCHEMA_VERSION
 from gateway.store.sqlite import SqliteStore
@@ -25,14 +29,18 @@ __all__ = [
     "SCHEMA_VERSION",
     "Checkpoint",
     "PendingRecord",
+    "PolicyActivation",
+    "PolicyVersion",
     "QuarantineEntry",
     "QuarantineItem",
     "QuarantineStatus",
     "Receipt",
+    "RecordChange",
     "RecordVersion",
     "Run",
     "SqliteStore",
     "Store",
     "Submission",
     "SubmissionStatus",
+    "UserRecord",
 ]

@@ -12,9 +12,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from gateway.ledger import LedgerAnchor, LedgerEntry
+
+if TYPE_CHECKING:
+    from gateway.policy.bundle import PolicyBundle
 
 
 class SubmissionStatus(StrEnum):
@@ -174,6 +177,61 @@ class Receipt:
     receipt_jws: str = dataclasses.field(repr=False)
 
 
+@dataclass(frozen=True, slots=True)
+class RecordChange:
+    """One attached version of a record as the store recorded it (the exposure book's history):
+    the run and submission that carried it, when, and the exposure it adds (``None``: none)."""
+
+    record_id: str
+    version: int
+    run_id: str
+    submission_id: str
+    recorded_at: datetime
+    bucket: dict[str, str] | None
+    exposure_minor: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyVersion:
+    """The text of one policy version as it was activated (docs/policy-lifecycle.md)."""
+
+    version: str
+    name: str
+    modules: Mapping[str, str] = dataclasses.field(repr=False)
+    added_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyActivation:
+    """One activation or rollback: who made which version active, when and why.
+
+    ``exceptions`` are the protected fields the version lets leave in clear, each with the
+    written justification the policy carries; ``previous_version`` was active before.
+    """
+
+    seq: int
+    version: str
+    action: str  # "activate" | "rollback"
+    actor: str
+    at: datetime
+    reason: str | None
+    exceptions: Mapping[str, str]
+    previous_version: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    """A dashboard user. ``session_epoch`` changes with the password, role or disabled flag,
+    which ends every session issued before."""
+
+    username: str
+    role: str
+    password_hash: str = dataclasses.field(repr=False)
+    created_at: datetime
+    disabled: bool = False
+    session_epoch: int = 0
+
+
 @runtime_checkable
 class Store(Protocol):
     """Durable local state: runs, record versions, quarantine, the outbox, receipts, the ledger.
@@ -279,5 +337,48 @@ class Store(Protocol):
     def ledger_head(self) -> LedgerAnchor | None: ...
 
     def claim_delivery(self, delivery_id: str, *, signed_at: int, forget_before: int) -> bool: ...
+
+    def put_policy_version(self, bundle: PolicyBundle) -> PolicyVersion: ...
+
+    def get_policy_version(self, version: str) -> PolicyVersion | None: ...
+
+    def list_policy_versions(self) -> list[PolicyVersion]: ...
+
+    def record_activation(
+        self,
+        version: str,
+        *,
+        action: str,
+        actor: str,
+        reason: str | None,
+        exceptions: Mapping[str, str],
+    ) -> PolicyActivation: ...
+
+    def activations(self) -> list[PolicyActivation]: ...
+
+    def active_policy(self) -> PolicyActivation | None: ...
+
+    def add_user(self, username: str, role: str, password_hash: str) -> UserRecord: ...
+
+    def get_user(self, username: str) -> UserRecord | None: ...
+
+    def list_users(self) -> list[UserRecord]: ...
+
+    def update_user(
+        self,
+        username: str,
+        *,
+        role: str | None = None,
+        password_hash: str | None = None,
+        disabled: bool | None = None,
+    ) -> UserRecord: ...
+
+    def list_runs(self, limit: int = 20, offset: int = 0) -> list[Run]: ...
+
+    def record_history(self) -> list[RecordChange]: ...
+
+    def submission_counts(self) -> dict[SubmissionStatus, int]: ...
+
+    def quarantine_counts(self) -> dict[QuarantineStatus, int]: ...
 
     def close(self) -> None: ...

@@ -181,7 +181,40 @@ _V5: Final[tuple[str, ...]] = (
     "CREATE INDEX webhook_deliveries_by_time ON webhook_deliveries (signed_at)",
 )
 
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2, _V3, _V4, _V5)
+_V6: Final[tuple[str, ...]] = (
+    """
+    CREATE TABLE policy_versions (
+        version   TEXT PRIMARY KEY CHECK (length(version) = 64),
+        name      TEXT NOT NULL,
+        modules   TEXT NOT NULL,
+        added_at  TEXT NOT NULL
+    ) STRICT, WITHOUT ROWID
+    """,
+    """
+    CREATE TABLE policy_activations (
+        seq               INTEGER PRIMARY KEY CHECK (seq >= 1),
+        version           TEXT NOT NULL REFERENCES policy_versions (version),
+        action            TEXT NOT NULL CHECK (action IN ('activate', 'rollback')),
+        actor             TEXT NOT NULL,
+        at                TEXT NOT NULL,
+        reason            TEXT,
+        exceptions        TEXT NOT NULL,
+        previous_version  TEXT
+    ) STRICT
+    """,
+    """
+    CREATE TABLE users (
+        username       TEXT PRIMARY KEY,
+        role           TEXT NOT NULL,
+        password_hash  TEXT NOT NULL,
+        created_at     TEXT NOT NULL,
+        disabled       INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+        session_epoch  INTEGER NOT NULL DEFAULT 0 CHECK (session_epoch >= 0)
+    ) STRICT, WITHOUT ROWID
+    """,
+)
+
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2, _V3, _V4, _V5, _V6)
 """Migration steps in order; step ``i`` takes the schema from version ``i`` to ``i + 1``."""
 
 SCHEMA_VERSION: Final[int] = len(MIGRATIONS)

@@ -13,26 +13,33 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gateway.canonical import canonical_json, sha256_hex
 from gateway.errors import StoreError
 from gateway.ledger import LedgerAnchor, LedgerEntry, format_recorded_at
-from gateway.store import _ledger, _records, _rows
+from gateway.store import _governance, _history, _ledger, _records, _rows
 from gateway.store import _queries as _q
 from gateway.store._connection import connect, ensure_private_file, migrate, transaction
 from gateway.store.base import (
     Checkpoint,
     PendingRecord,
+    PolicyActivation,
+    PolicyVersion,
     QuarantineEntry,
     QuarantineItem,
     QuarantineStatus,
     Receipt,
+    RecordChange,
     RecordVersion,
     Run,
     Submission,
     SubmissionStatus,
+    UserRecord,
 )
+
+if TYPE_CHECKING:
+    from gateway.policy.bundle import PolicyBundle
 
 MAX_PAGE = 10_000
 MAX_ERROR_CHARS = 500
@@ -442,6 +449,99 @@ class SqliteStore:
                 (delivery_id, signed_at),
             )
             return cursor.rowcount == 1
+
+
+    # -- policy versions, activations, users ----------------------------------------------
+
+    def put_policy_version(self, bundle: PolicyBundle) -> PolicyVersion:
+        """Keep ``bundle``'s text under its version (a no-op when it is already kept)."""
+        with self._write() as conn:
+            return _governance.put_policy_version(
+                conn, bundle.version, bundle.name, bundle.modules, self._now()
+            )
+
+    def get_policy_version(self, version: str) -> PolicyVersion | None:
+        with self._connection() as conn:
+            return _governance.get_policy_version(conn, version)
+
+    def list_policy_versions(self) -> list[PolicyVersion]:
+        with self._connection() as conn:
+            return _governance.list_policy_versions(conn)
+
+    def record_activation(
+        self,
+        version: str,
+        *,
+        action: str,
+        actor: str,
+        reason: str | None,
+        exceptions: Mapping[str, str],
+    ) -> PolicyActivation:
+        """Append an activation or rollback of a kept version; it becomes the active one."""
+        with self._write() as conn:
+            return _governance.record_activation(
+                conn, version, action=action, actor=actor, reason=reason,
+                exceptions=exceptions, now=self._now(),
+            )
+
+    def activations(self) -> list[PolicyActivation]:
+        """Every activation and rollback, oldest first."""
+        with self._connection() as conn:
+            return _governance.activations(conn)
+
+    def active_policy(self) -> PolicyActivation | None:
+        """The latest activation or rollback, or ``None`` when none was ever made."""
+        with self._connection() as conn:
+            return _governance.active_policy(conn)
+
+    def add_user(self, username: str, role: str, password_hash: str) -> UserRecord:
+        with self._write() as conn:
+            return _governance.add_user(conn, username, role, password_hash, self._now())
+
+    def get_user(self, username: str) -> UserRecord | None:
+        with self._connection() as conn:
+            return _governance.get_user(conn, username)
+
+    def list_users(self) -> list[UserRecord]:
+        with self._connection() as conn:
+            return _governance.list_users(conn)
+
+    def update_user(
+        self,
+        username: str,
+        *,
+        role: str | None = None,
+        password_hash: str | None = None,
+        disabled: bool | None = None,
+    ) -> UserRecord:
+        """Change a user; any change ends the sessions issued before it."""
+        with self._write() as conn:
+            return _governance.update_user(
+                conn, username, role=role, password_hash=password_hash, disabled=disabled
+            )
+
+    # -- read-only views for the dashboard --------------------------------------------------
+
+    def list_runs(self, limit: int = 20, offset: int = 0) -> list[Run]:
+        """Runs, most recently started first."""
+        _page(limit, offset)
+        with self._connection() as conn:
+            return _history.list_runs(conn, limit, offset)
+
+    def record_history(self) -> list[RecordChange]:
+        """Every attached version of every record, oldest first (the exposure book's history)."""
+        with self._connection() as conn:
+            return _history.record_history(conn)
+
+    def submission_counts(self) -> dict[SubmissionStatus, int]:
+        """Outbox entries per status."""
+        with self._connection() as conn:
+            return _history.submission_counts(conn)
+
+    def quarantine_counts(self) -> dict[QuarantineStatus, int]:
+        """Quarantined rows per status."""
+        with self._connection() as conn:
+            return _history.quarantine_counts(conn)
 
 
 def _quarantine_digest(item: QuarantineItem, raw_json: str) -> str:

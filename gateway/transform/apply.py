@@ -4,7 +4,9 @@ Only fields the decision names appear in the attachment; every other field of th
 absent, whatever it holds. Each field takes at most one non-``encrypt`` operator; ``encrypt``
 (only on ``amount``) routes the integer minor amount to aggregation and may accompany one other
 operator (``"amount": ["band", "encrypt"]`` attaches the band and aggregates the exact amount).
-Any failure raises :class:`~gateway.transform.errors.OperatorError`; the caller withholds the
+A protected field (:mod:`gateway.policy.protected`) named with an operator that lets it leave in
+clear is refused unless the policy justified that exception. Any failure raises
+:class:`~gateway.transform.errors.OperatorError`; the caller withholds the
 record with ``error.reason_code``.
 """
 
@@ -15,9 +17,11 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Protocol
 
+from gateway.policy.protected import in_clear
 from gateway.transform.context import Dropped, Exposure, JSONValue, RecordContext
 from gateway.transform.errors import (
     OPERATOR_CONFLICT,
+    PROTECTED,
     UNKNOWN_FIELD,
     UNKNOWN_OPERATOR,
     OperatorError,
@@ -47,6 +51,10 @@ def _resolve(field: str, names: Sequence[str], operators: OperatorSet) -> list[O
         operator = operators.get(name) if isinstance(name, str) else None
         if operator is None:
             raise OperatorError(UNKNOWN_OPERATOR, field, "the decision names an unknown operator")
+        if in_clear(field, operator.type_name) and field not in operators.clear_allowed:
+            raise OperatorError(
+                PROTECTED, field, "a protected field would leave in clear without an exception"
+            )
         resolved.append(operator)
     if sum(not isinstance(op, Encrypt) for op in resolved) > 1:
         raise OperatorError(OPERATOR_CONFLICT, field, "more than one operator for one field")

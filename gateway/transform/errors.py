@@ -14,6 +14,7 @@ from gateway.errors import GatewayError
 UNKNOWN_FIELD = "unknown_field"
 UNKNOWN_OPERATOR = "unknown_operator"
 OPERATOR_CONFLICT = "operator_conflict"
+PROTECTED = "protected"  # a protected field would leave in clear without a justified exception
 
 
 class OperatorError(GatewayError):

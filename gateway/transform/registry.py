@@ -11,7 +11,7 @@ must have that type (so ``"keep"`` can never mean anything but keep).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Final
@@ -45,6 +45,8 @@ class OperatorSet:
     """Validated operators by name (read-only)."""
 
     operators: Mapping[str, Operator]
+    #: Protected fields the policy justified leaving in clear (gateway.policy.protected).
+    clear_allowed: frozenset[str] = frozenset()
 
     def get(self, name: str) -> Operator | None:
         """The operator called ``name``, or ``None``."""
@@ -83,9 +85,16 @@ def _build_one(name: str, entry: Any, context: OperatorContext) -> Operator:
 
 
 def build_operators(
-    config: Mapping[str, Mapping[str, Any]], context: OperatorContext
+    config: Mapping[str, Mapping[str, Any]],
+    context: OperatorContext,
+    *,
+    clear_allowed: Iterable[str] = (),
 ) -> OperatorSet:
-    """Validate the policy's operators config and build every operator (start-up only)."""
+    """Validate the policy's operators config and build every operator (start-up only).
+
+    ``clear_allowed`` are the protected fields the policy's justified exceptions let leave in
+    clear; any other protected field named with ``keep`` or ``truncate`` is refused per record.
+    """
     if not isinstance(config, Mapping):
         raise ConfigError("operators config must be an object")
     built: dict[str, Operator] = {
@@ -93,4 +102,4 @@ def build_operators(
     }
     for name, entry in config.items():
         built[name] = _build_one(name, entry, context)
-    return OperatorSet(MappingProxyType(built))
+    return OperatorSet(MappingProxyType(built), frozenset(clear_allowed))

@@ -16,6 +16,7 @@ from gateway.store._connection import connect
 TABLES = {
     "runs", "quarantine", "submissions", "receipts", "ledger",
     "records", "record_keys", "checkpoints", "meta", "pending", "webhook_deliveries",
+    "policy_versions", "policy_activations", "users",
 }
 
 
