@@ -20,6 +20,7 @@ from gateway.cli import (
     reconcile,
     serve,
     sync,
+    users,
     verify,
 )
 
@@ -44,6 +45,7 @@ policy.app.command("activate")(policy_lifecycle.activate_command)
 policy.app.command("rollback")(policy_lifecycle.rollback_command)
 policy.app.command("history")(policy_lifecycle.history_command)
 app.add_typer(policy.app, name="policy")
+app.add_typer(users.app, name="users")
 
 
 def main() -> None:

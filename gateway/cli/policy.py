@@ -27,12 +27,11 @@ from gateway.errors import ConfigError
 from gateway.ingest import SourceItem
 from gateway.keys import load_pseudonym_key_file
 from gateway.model import ExportRecord
-from gateway.policy import PolicyBundle, RegoEngine, run_rego_tests
-from gateway.policy.compare import DROPPED, PolicyDiff, RecordView, diff_views, field_rows
-from gateway.policy.decision import Outcome
+from gateway.policy import PolicyBundle, run_rego_tests
+from gateway.policy.compare import DROPPED, PolicyDiff, diff_views
+from gateway.policy.preview import diff_json, evaluate, preview_records, record_json
 from gateway.runtime import load_mapping_for, load_policy
 from gateway.settings import Settings, load_settings
-from gateway.transform import OperatorContext, OperatorError, build_operators, transform
 
 app = typer.Typer(help="Test, preview and compare redaction policies.", no_args_is_help=True)
 
@@ -89,31 +88,6 @@ def _pseudonym_key(settings: Settings | None) -> PseudonymKey:
     return PseudonymKey("preview-" + date.today().strftime("%Y%m%d"), secrets.token_bytes(32))
 
 
-def evaluate(
-    bundle: PolicyBundle, inputs: list[dict[str, Any]], key: PseudonymKey
-) -> list[RecordView]:
-    """Decide and transform ``inputs`` under ``bundle``, as a sync would (nothing is written)."""
-    engine = RegoEngine(bundle)
-    operators = build_operators(engine.operators(), OperatorContext(pseudonym_key=key))
-    views = []
-    for original, decision in zip(inputs, engine.decide(inputs), strict=True):
-        ref = str(original["source_ref"])
-        if decision.outcome is not Outcome.ATTACH:
-            views.append(RecordView(ref, decision.outcome.value, decision.reason))
-            continue
-        try:
-            out = transform(original, decision, operators)
-        except OperatorError as exc:  # a sync withholds such a record
-            views.append(RecordView(ref, "withhold", exc.reason_code, decision.fields))
-            continue
-        views.append(
-            RecordView(
-                ref, "attach", None, decision.fields, out.attachment, out.exposure_minor is not None
-            )
-        )
-    return views
-
-
 def _text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
@@ -164,29 +138,18 @@ def preview_command(
         records, rejected = _read_sample(sample, mapping, limit)
         inputs = [r.policy_input() for r in records]
         views = evaluate(bundle, inputs, _pseudonym_key(settings))
+    previewed = preview_records(inputs, views)
     if as_json:
-        out = [
-            {
-                "source_ref": v.source_ref, "decision": v.outcome, "reason": v.reason,
-                "exposure_encrypted": v.exposure,
-                "fields": [
-                    {"field": f.field, "original": f.original, "actions": list(f.actions),
-                     "leaves": None if f.dropped else f.leaves, "dropped": f.dropped}
-                    for f in field_rows(original, v)
-                ],
-            }
-            for original, v in zip(inputs, views, strict=True)
-        ]
         doc = {"policy": {"name": bundle.name, "version": bundle.version},
-               "records": out, "rejected_rows": rejected}
+               "records": [record_json(r) for r in previewed], "rejected_rows": rejected}
         typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
         return
-    for original, view in zip(inputs, views, strict=True):
+    for view in previewed:
         verdict = view.outcome + (f" ({view.reason})" if view.reason else "")
         table = Table(title=f"{escape(view.source_ref)}: {verdict}", title_justify="left")
         for col in ("field", "original", "action", "leaves"):
             table.add_column(col, overflow="fold")
-        for row in field_rows(original, view):
+        for row in view.fields:
             action = ", ".join(row.actions) or "—"
             leaves = DROPPED if row.dropped else _text(row.leaves)
             table.add_row(row.field, escape(_text(row.original)), action, escape(leaves))
@@ -216,16 +179,7 @@ def diff_command(
             "old": {"name": before.name, "version": before.version},
             "new": {"name": after.name, "version": after.version},
             "records": len(records),
-            "fields": [
-                {"source_ref": c.source_ref, "field": c.field, "change": c.change.value}
-                for c in diff.fields
-            ],
-            "decisions": [
-                {"source_ref": d.source_ref, "old": d.old, "new": d.new,
-                 "old_reason": d.old_reason, "new_reason": d.new_reason}
-                for d in diff.decisions
-            ],
-            "summary": diff.summary,
+            **diff_json(diff),
         }
         typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
         return

@@ -8,17 +8,41 @@ placeholder, the service refuses to start.
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
 
+from gateway.auth.sessions import SessionManager
 from gateway.cli._common import ConfigOption, console, gateway_errors, setup_logging
+from gateway.dashboard.context import DashboardContext, RuntimeRef
+from gateway.keys.session_key import load_or_create_session_key
 from gateway.pipeline import Pipeline
 from gateway.runtime import build_runtime, insurer_client, load_mapping_for, open_store
 from gateway.service import create_app, webhook_secret
-from gateway.settings import load_settings
+from gateway.service.jobs import ServeJobs
+from gateway.settings import Settings, load_settings
+from gateway.store import Store
+
+
+def dashboard_context(
+    settings: Settings, store: Store, runtime: RuntimeRef
+) -> DashboardContext | None:
+    """The dashboard's context for ``serve`` (``None`` when the dashboard is disabled)."""
+    if not settings.dashboard.enabled:
+        return None
+    key = load_or_create_session_key(settings.session_key_path)
+    lock = threading.Lock()
+    return DashboardContext(
+        settings=settings,
+        store=store,
+        runtime=runtime,
+        sessions=SessionManager(key, settings.dashboard.session_ttl_s),
+        jobs=ServeJobs(settings, store, runtime, lock),
+        pipeline_lock=lock,
+    )
 
 
 def command(
@@ -33,7 +57,6 @@ def command(
     setup_logging(verbose)
     with gateway_errors():
         settings = load_settings(config)
-        runtime = build_runtime(settings)
         name = settings.service.webhook_secret_env
         secret = os.environ.get(name, "")
         if secret:
@@ -49,10 +72,20 @@ def command(
                 pipeline.deliver(client, settings=settings.delivery)
 
         with open_store(settings, lock="serve") as store:
+            runtime = RuntimeRef(build_runtime(settings, store))
+            dashboard = dashboard_context(settings, store, runtime)
+            if dashboard is None:
+                console.print("dashboard disabled ([dashboard] enabled = false)")
+            elif not store.list_users():
+                console.print(
+                    "[yellow]no dashboard users yet:[/] add one with "
+                    "`gateway users add NAME --role compliance`"
+                )
             app = create_app(
                 runtime,
                 store,
                 mapping=load_mapping_for(settings.service.webhook_mapping),
+                dashboard=dashboard,
                 deliver=deliver,
                 webhook_secret=secret or None,
                 service=settings.service,

@@ -22,16 +22,10 @@ from rich.progress import (
 from gateway.account import SyncResult
 from gateway.cli._common import ConfigOption, console, gateway_errors, setup_logging
 from gateway.cli.report import print_account, result_json
+from gateway.dashboard.context import RuntimeRef
 from gateway.ingest import SourceItem
-from gateway.pipeline import Pipeline
-from gateway.runtime import (
-    build_runtime,
-    insurer_client,
-    open_customs,
-    open_receivables,
-    open_store,
-    plan_sources,
-)
+from gateway.runtime import build_runtime, open_store
+from gateway.service.jobs import deliver_with, process_with
 from gateway.settings import Settings, load_settings
 
 
@@ -50,8 +44,7 @@ def run_sync(
     are read after the source itself, and records already attached are not sent again.
     """
     with open_store(settings, lock=command) as store:
-        runtime = build_runtime(settings, store)
-        plan = plan_sources(settings, store, runtime.engine.version, replay)
+        runtime = RuntimeRef(build_runtime(settings, store))
         progress = Progress(
             SpinnerColumn(),
             TextColumn("[bold]{task.description}"),
@@ -71,19 +64,11 @@ def run_sync(
             progress.advance(tasks[source], n)
 
         with progress:
-            pipeline = Pipeline(runtime, store, progress=advance)
-            customs = open_customs(settings) or None
-            result = pipeline.process(
-                plan.sources,
-                customs,
-                open_receivables(settings),
-                as_of=as_of,
-                checkpoints=plan.checkpoints,
-                skipped=plan.skipped,
+            pipeline, result = process_with(
+                settings, runtime, store, progress=advance, as_of=as_of, replay=replay
             )
         if deliver:
-            with insurer_client(settings) as client:
-                pipeline.deliver(client, result, settings=settings.delivery, wait=True)
+            deliver_with(settings, pipeline, result, wait=True)
     return result
 
 

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from gateway.account import SyncResult
+from gateway.dashboard.context import DashboardContext, RuntimeRef
 from gateway.errors import (
     ConfigError,
     DeliveryError,
@@ -90,10 +91,11 @@ _MAX_OFFSET = 2**63 - 1  # SQLite's largest integer: beyond it the query cannot 
 
 
 def create_app(
-    runtime: Runtime,
+    runtime: Runtime | RuntimeRef,
     store: Store,
     *,
     mapping: Any,
+    dashboard: DashboardContext | None = None,
     deliver: Callable[[Pipeline], None] | None = None,
     webhook_secret: str | bytes | None = None,
     service: ServiceSettings | None = None,
@@ -107,6 +109,9 @@ def create_app(
     gives the timestamp tolerance and the rate limits (defaults: :class:`ServiceSettings`);
     ``clock`` is the unix time the timestamps are checked against.
 
+    With ``dashboard`` the data-sovereignty dashboard is served under ``/ui``, sharing the
+    context's runtime (swapped when a policy is activated) and pipeline lock.
+
     With ``deliver`` and ``retry_every_s``, a background thread delivers the outbox every so
     many seconds while the service runs, so entries waiting for a retry (or written by an
     earlier sync) go out without a new push; the backoff and the circuit breaker still apply.
@@ -115,7 +120,12 @@ def create_app(
     secret = signing.webhook_secret(webhook_secret) if webhook_secret else None
     signer = "v1:" + hashlib.sha256(secret or b"").hexdigest()[:16]  # names the key, not it
     signers = RateLimiter(conf.signer_rate_per_s, conf.signer_burst)
-    lock = threading.Lock()  # one pipeline at a time: the embedded Rego engine is not thread-safe
+    if dashboard is not None:
+        ref, lock = dashboard.runtime, dashboard.pipeline_lock
+    else:
+        ref = runtime if isinstance(runtime, RuntimeRef) else RuntimeRef(runtime)
+        # One pipeline at a time: the embedded Rego engine is not thread-safe.
+        lock = threading.Lock()
     sending = threading.Lock()  # one delivery pass at a time
 
     def deliver_once() -> None:
@@ -123,7 +133,7 @@ def create_app(
             return  # a pass is already running; it will see every due entry
         try:
             with lock:
-                pipeline = Pipeline(runtime, store)
+                pipeline = Pipeline(ref.current, store)
             deliver(pipeline)
         finally:
             sending.release()
@@ -145,12 +155,16 @@ def create_app(
         docs_url=None, redoc_url=None,
     )
     add_docs(app, "Export credit gateway")
+    if dashboard is not None:
+        from gateway.dashboard.app import mount_dashboard  # the dashboard imports the service
+
+        mount_dashboard(app, dashboard)
     app.add_middleware(GenericErrors)
     app.add_middleware(
         AddressRateLimit, limiter=RateLimiter(conf.address_rate_per_s, conf.address_burst)
     )
     app.add_middleware(SecurityHeaders)  # outermost: also on 429 and 500 answers
-    max_body = runtime.limits.max_body_bytes
+    max_body = ref.current.limits.max_body_bytes
 
     @app.exception_handler(GatewayError)
     async def _gateway_error(_: Request, exc: GatewayError) -> JSONResponse:
@@ -210,6 +224,7 @@ def create_app(
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
+        runtime = ref.current
         return {
             "status": "ok",
             "exporter_id": runtime.exporter_id,
@@ -218,6 +233,7 @@ def create_app(
 
     @app.get("/.well-known/jwks.json")
     def jwks() -> dict[str, Any]:
+        runtime = ref.current
         if runtime.published_jwks is not None:
             return dict(runtime.published_jwks)
         return build_jwks([runtime.signing_key])
@@ -242,13 +258,13 @@ def create_app(
             log.info("push refused: %s", exc if isinstance(exc, BodyError) else "schema")
             raise HTTPException(422, "body is not a valid record push") from exc
         items = [
-            to_item(r, mapping, source=body.source, row=i, limits=runtime.limits)
+            to_item(r, mapping, source=body.source, row=i, limits=ref.current.limits)
             for i, r in enumerate(body.records, 1)
         ]
 
         def process() -> tuple[Pipeline, SyncResult]:
             with lock:
-                pipeline = Pipeline(runtime, store)
+                pipeline = Pipeline(ref.current, store)
                 return pipeline, pipeline.process({body.source: items})
 
         # Off the event loop: policy evaluation and Paillier encryption take a while.

@@ -33,7 +33,7 @@ EXPORTER = "exporter-cli"
 Done = subprocess.CompletedProcess[str]
 COMMANDS = (
     "init", "sync", "reconcile", "serve", "demo", "verify", "ledger", "outbox", "quarantine",
-    "keys", "policy",
+    "keys", "policy", "users",
 )
 
 

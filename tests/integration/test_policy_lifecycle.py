@@ -112,7 +112,8 @@ def test_activating_the_shipped_policy_records_who_when_hash_and_reason(config: 
     assert result.exit_code == 0, result.output
     (entry,) = history(config)
     assert entry["version"] == builtin_policy().version
-    assert (entry["action"], entry["actor"], entry["reason"]) == ("activate", "kim", "initial review")
+    assert (entry["action"], entry["actor"]) == ("activate", "kim")
+    assert entry["reason"] == "initial review"
     assert entry["exceptions"] == {} and entry["previous_version"] is None
     assert entry["at"].startswith(tuple(str(y) for y in range(2024, 2100)))
     again = gateway("policy", "activate", "-c", str(config))

@@ -1,0 +1,1 @@
+"""Jinja2 templates of the dashboard pages (package data, read through the import system)."""
