@@ -265,6 +265,13 @@ def command(
         if keep is not None:
             keep.mkdir(parents=True, exist_ok=True)
             run_demo(keep, console, paillier_bits=paillier_bits)
+            config = keep / "gateway.toml"
+            console.print(
+                "\nSee it in the dashboard: "
+                f"`gateway users add NAME --role compliance --config {config}`, then "
+                f"`gateway serve --config {config}` and open http://127.0.0.1:8700/ui/",
+                highlight=False, soft_wrap=True,
+            )
             return
         with tempfile.TemporaryDirectory(prefix="gateway-demo-") as tmp:
             run_demo(Path(tmp), console, paillier_bits=paillier_bits)

@@ -32,7 +32,7 @@ def command(
     """Create a configuration with fresh development keys and a local reference insurer's keys.
 
     Production: replace insurer/ with the insurer's published Paillier public key, its fingerprint
-    and its receipt JWKS, and point [[sources]] at your ERP export.
+    and its receipt JWKS, and point the configuration's sources tables at your ERP export.
     """
     with gateway_errors():
         if (directory / "gateway.toml").exists():

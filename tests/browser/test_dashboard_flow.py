@@ -25,6 +25,17 @@ TESTS = "redaction/export_record_test.rego"
 COUNTRY_RULE = '\t"buyer.country": ["keep"],\n'
 
 
+def shot(driver: WebDriver, path: Path) -> None:
+    """A screenshot of the whole page (the window grows to the page's height, then shrinks)."""
+    width, height = driver.get_window_size()["width"], driver.get_window_size()["height"]
+    full = int(driver.execute_script("return document.documentElement.scrollHeight"))
+    driver.set_window_size(width, min(max(full, height), 8000))
+    try:
+        driver.save_screenshot(str(path))
+    finally:
+        driver.set_window_size(width, height)
+
+
 def wait(driver: WebDriver, seconds: float = 20) -> WebDriverWait[WebDriver]:
     return WebDriverWait(driver, seconds)
 
@@ -32,7 +43,7 @@ def wait(driver: WebDriver, seconds: float = 20) -> WebDriverWait[WebDriver]:
 def sign_in(driver: WebDriver, gateway: Gateway, user: str, shots: Path | None = None) -> None:
     driver.get(gateway.base_url + "/ui/login")
     if shots is not None:
-        driver.save_screenshot(str(shots / "01-sign-in.png"))
+        shot(driver, shots / "01-sign-in.png")
     driver.find_element(By.NAME, "username").send_keys(user)
     driver.find_element(By.NAME, "password").send_keys(PASSWORDS[user])
     driver.find_element(By.ID, "login-submit").click()
@@ -75,23 +86,24 @@ def test_compliance_officer_drops_buyer_country_and_the_ledger_shows_it(
 ) -> None:
     driver: WebDriver = browser
     sign_in(driver, gateway_server, "kim", shots)
-    driver.save_screenshot(str(shots / "02-overview.png"))
+    shot(driver, shots / "02-overview.png")
 
     driver.find_element(By.ID, "nav-policy").click()
     wait(driver).until(ec.presence_of_element_located((By.ID, "rego-editor")))
     before = leaves(driver, "buyer.country")
     assert before and all(v not in ("", "—") for v in before)  # the country leaves today
-    driver.save_screenshot(str(shots / "03-policy-active.png"))
+    shot(driver, shots / "03-policy-active.png")
 
     edit_module(driver, RULE, COUNTRY_RULE, "")
     wait(driver).until(lambda d: leaves(d, "buyer.country") and all(
         v == "—" for v in leaves(d, "buyer.country")))
     assert "buyer.country" in driver.find_element(By.ID, "diff").text
-    driver.save_screenshot(str(shots / "04-policy-preview-no-country.png"))
+    shot(driver, shots / "04-policy-preview-no-country.png")
+    driver.find_element(By.ID, "diff-section").screenshot(str(shots / "04b-policy-diff.png"))
 
     driver.find_element(By.ID, "run-tests").click()
     wait(driver).until(lambda d: "fail" in d.find_element(By.ID, "test-results").text.lower())
-    driver.save_screenshot(str(shots / "05-policy-test-failing.png"))
+    shot(driver, shots / "05-policy-test-failing.png")
     edit_module(driver, TESTS, COUNTRY_RULE, "")
     driver.find_element(By.ID, "run-tests").click()
     wait(driver).until(lambda d: "all" in d.find_element(By.ID, "test-results").text.lower()
@@ -101,7 +113,7 @@ def test_compliance_officer_drops_buyer_country_and_the_ledger_shows_it(
     driver.find_element(By.ID, "activation-reason").send_keys("The insurer does not need it")
     driver.find_element(By.ID, "activate").click()
     wait(driver).until(ec.visibility_of_element_located((By.ID, "activation-result")))
-    driver.save_screenshot(str(shots / "06-policy-activated.png"))
+    shot(driver, shots / "06-policy-activated.png")
     assert history_rows(driver) == history + 1
     assert "kim" in driver.find_element(By.ID, "activation-history").text
 
@@ -110,12 +122,12 @@ def test_compliance_officer_drops_buyer_country_and_the_ledger_shows_it(
     wait(driver, 120).until(ec.presence_of_element_located((By.ID, "flash")))
     attached = driver.find_element(By.CSS_SELECTOR, '[data-count="attached"]').text
     assert attached.replace(",", "").strip() not in ("", "0")
-    driver.save_screenshot(str(shots / "07-overview-after-sync.png"))
+    shot(driver, shots / "07-overview-after-sync.png")
 
     driver.find_element(By.ID, "nav-ledger").click()
     rows = wait(driver).until(
         lambda d: d.find_elements(By.CSS_SELECTOR, "#ledger-table tr.ledger-row"))
-    driver.save_screenshot(str(shots / "08-ledger.png"))
+    shot(driver, shots / "08-ledger.png")
     newest = rows[0].get_attribute("data-submission-id")
     rows[0].find_element(By.TAG_NAME, "a").click()
     wait(driver).until(ec.presence_of_element_located((By.ID, "submission-fields")))
@@ -124,13 +136,13 @@ def test_compliance_officer_drops_buyer_country_and_the_ledger_shows_it(
         By.CSS_SELECTOR, "#submission-fields th[data-field]")}
     assert "buyer.country" not in fields and {"buyer.name", "amount"} <= fields
     assert driver.find_element(By.ID, "receipt").text.strip()
-    driver.save_screenshot(str(shots / "09-submission.png"))
+    shot(driver, shots / "09-submission.png")
 
     driver.find_element(By.ID, "nav-exposure").click()
     wait(driver).until(ec.presence_of_element_located((By.ID, "chart-country-exporter")))
     for chart in ("buyer-insurer", "buyer-exporter", "country-insurer", "country-exporter"):
         assert driver.find_element(By.ID, f"chart-{chart}").is_displayed()
-    driver.save_screenshot(str(shots / "10-exposure.png"))
+    shot(driver, shots / "10-exposure.png")
 
 
 def test_an_auditor_reads_the_policy_but_cannot_activate(
@@ -143,7 +155,7 @@ def test_an_auditor_reads_the_policy_but_cannot_activate(
     assert driver.find_elements(By.ID, "activate") == []
     assert driver.find_element(By.ID, "rego-editor").get_attribute("readonly") is not None
     history = history_rows(driver)
-    driver.save_screenshot(str(shots / "11-policy-auditor.png"))
+    shot(driver, shots / "11-policy-auditor.png")
 
     # The same request the officer's browser sends, with the auditor's own valid CSRF token.
     status = driver.execute_async_script(
