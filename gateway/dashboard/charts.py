@@ -2,7 +2,7 @@
 
 A :class:`StackedChart` is one stacked bar per point in time (a sync run or a day), one segment
 per series (a buyer, a country, the merged remainder, what was suppressed). Amounts are integer
-minor units of one currency; they are formatted with :class:`~decimal.Decimal` and never pass
+minor units of one currency; they are formatted with integer arithmetic and never pass
 through ``float``. Coordinates are computed from those integers with ``Decimal`` too.
 
 Every chart comes with what a screen reader or a careful reader needs: a ``<title>`` and
@@ -78,8 +78,9 @@ class StackedChart:
 def format_minor(minor: int, currency: str) -> str:
     """``123456, "USD"`` -> ``"1,234.56"``: exact, grouped, with the currency's minor digits."""
     digits = MINOR_UNITS.get(currency, 2)
-    amount = Decimal(minor).scaleb(-digits)
-    return f"{amount:,.{digits}f}"
+    sign, whole, fraction = "-" if minor < 0 else "", *divmod(abs(minor), 10**digits)
+    # Integer arithmetic: Decimal contexts round beyond 28 significant digits.
+    return f"{sign}{whole:,}" + (f".{fraction:0{digits}d}" if digits else "")
 
 
 def format_money(minor: int, currency: str) -> str:
@@ -89,10 +90,10 @@ def format_money(minor: int, currency: str) -> str:
 
 def axis_label(minor: int, currency: str) -> str:
     """A tick label: grouped major units, decimals only when the tick is not whole."""
-    amount = Decimal(minor).scaleb(-MINOR_UNITS.get(currency, 2))
-    if amount == amount.to_integral_value():
-        return f"{int(amount):,}"
-    return f"{amount.normalize():,f}"
+    digits = MINOR_UNITS.get(currency, 2)
+    if minor % 10**digits == 0:
+        return f"{minor // 10**digits:,}"
+    return format_minor(minor, currency).rstrip("0")
 
 
 def nice_ticks(maximum: int, count: int = 4) -> list[int]:

@@ -178,3 +178,13 @@ def test_a_chart_without_points_says_so() -> None:
 def test_no_inline_style_or_script_in_the_markup() -> None:
     html = str(render_chart(chart(SERIES)))
     assert "style=" not in html and "<script" not in html and "javascript:" not in html
+
+
+def test_amounts_beyond_28_digits_are_formatted_exactly() -> None:
+    """Decimal's default context rounds at 28 significant digits; money must not."""
+    from gateway.dashboard.charts import axis_label, format_minor
+
+    huge = 10**30 + 5
+    assert format_minor(huge, "USD") == "10,000,000,000,000,000,000,000,000,000.05"
+    assert format_minor(-5, "EUR") == "-0.05" and format_minor(1234, "JPY") == "1,234"
+    assert axis_label(10**29, "USD") == f"{10**27:,}" and axis_label(150, "USD") == "1.5"
