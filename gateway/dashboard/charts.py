@@ -78,7 +78,8 @@ class StackedChart:
 def format_minor(minor: int, currency: str) -> str:
     """``123456, "USD"`` -> ``"1,234.56"``: exact, grouped, with the currency's minor digits."""
     digits = MINOR_UNITS.get(currency, 2)
-    sign, whole, fraction = "-" if minor < 0 else "", *divmod(abs(minor), 10**digits)
+    sign = "-" if minor < 0 else ""
+    whole, fraction = divmod(abs(minor), 10**digits)
     # Integer arithmetic: Decimal contexts round beyond 28 significant digits.
     return f"{sign}{whole:,}" + (f".{fraction:0{digits}d}" if digits else "")
 
