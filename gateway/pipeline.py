@@ -17,7 +17,7 @@ from datetime import date
 from typing import Any
 
 from gateway.account import ReconcileSummary, SourceAccount, SyncResult
-from gateway.aggregate import Aggregate, AggregationError, Aggregator, BucketKey, bucket_key
+from gateway.aggregate import ANY, Aggregate, AggregationError, Aggregator, BucketKey, bucket_key
 from gateway.booking import Attribution, Booking, ReconcileSetup, book
 from gateway.canonical import canonical_json, sha256_hex
 from gateway.crypto import (
@@ -29,6 +29,7 @@ from gateway.crypto import (
 from gateway.delivery import Courier, DeliveryReport, DeliverySettings, InsurerSink, ReceiptCheck
 from gateway.errors import AccountingError
 from gateway.guard import Receivable
+from gateway.hub.common_id import hub_buyer_id
 from gateway.ingest import Quarantined
 from gateway.ingest.customs import DeclarationStatus, apply_statuses
 from gateway.limits import Limits
@@ -63,6 +64,9 @@ class Runtime:
     # The gateway's published JWKS: the current key first, earlier keys kept after a rotation
     # (None: just the current key).
     published_jwks: Mapping[str, Any] | None = None
+    # The key the exporters of a hub consortium share, naming buyers without an insurer code
+    # alike in hub contributions (None: only insurer codes serve as common buyer ids).
+    consortium_key: PseudonymKey | None = None
 
 
 @dataclass(frozen=True)
@@ -306,7 +310,13 @@ class Pipeline:
                 out = self._apply(run_id, original, decision, attrib)
                 if out is not None:
                     attachment, key, exposure = out
-                    version = tracker.attach(identity, key.as_dict() if key else None, exposure)
+                    version = tracker.attach(
+                        identity, key.as_dict() if key else None, exposure,
+                        hub_buyer=hub_buyer_id(
+                            original, self._rt.consortium_key, attachment=attachment,
+                            per_buyer=key is not None and key.buyer != ANY,
+                        ),
+                    )
                     if version.version > 1:
                         attachment["revision"] = version.version
                     attached.append((attachment, version))

@@ -42,7 +42,8 @@ from gateway.adapters.insurer.client import InsurerClient, make_http_client
 from gateway.adapters.policy_files import builtin_policy, load_policy_dir
 from gateway.adapters.policy_opa import OpaEngine
 from gateway.booking import ReconcileSetup
-from gateway.errors import ConfigError, SourceError
+from gateway.crypto import PseudonymKey
+from gateway.errors import ConfigError, KeyMaterialError, SourceError
 from gateway.guard import Receivable
 from gateway.ingest import ColumnMapping, Quarantined, SourceItem
 from gateway.keys import (
@@ -51,6 +52,7 @@ from gateway.keys import (
     load_signing_key_file,
     public_jwks,
 )
+from gateway.keys.consortium_key import load_consortium_key_file
 from gateway.pipeline import CustomsItem, Runtime
 from gateway.policy.bundle import PolicyBundle
 from gateway.policy.engine import PolicyEngine, RegoEngine
@@ -113,7 +115,22 @@ def build_runtime(
         receipt_jwks=receipt_jwks,
         limits=settings.limits,
         reconcile=reconcile_setup(settings),
+        consortium_key=consortium_key(settings, pseudonym_key),
     )
+
+
+def consortium_key(settings: Settings, pseudonym_key: PseudonymKey) -> PseudonymKey | None:
+    """The hub consortium's shared key when ``[hub] consortium_key`` is set; the gateway's own
+    pseudonymisation key is refused there (its tokens would become linkable by the hub)."""
+    if settings.hub is None or settings.hub.consortium_key is None:
+        return None
+    key = load_consortium_key_file(settings.hub.consortium_key)
+    if key.secret == pseudonym_key.secret:
+        raise KeyMaterialError(
+            f"{settings.hub.consortium_key}: holds the gateway's own pseudonymisation key; "
+            "the consortium key must be a separate key shared by the consortium"
+        )
+    return key
 
 
 def policy_engine(settings: Settings, bundle: PolicyBundle) -> PolicyEngine:

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -23,6 +25,7 @@ from gateway.errors import ConfigError
 from gateway.limits import Limits
 from gateway.reconcile import ReconcileConfig
 
+M = TypeVar("M", bound=BaseModel)
 _ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 # Whole tokens only: "changeme.example" and "<your id>" are placeholders, "Mastodon" is not.
 _PLACEHOLDER = re.compile(
@@ -175,6 +178,25 @@ class DashboardSettings(_Strict):
     login_pause_s: int = Field(default=60, ge=1, le=86_400)
 
 
+class HubSettings(_Strict):
+    """The aggregation hub ``gateway contribute`` sends to (docs/hub.md)."""
+
+    url: str
+    hub_id: Annotated[str, Field(pattern=_ID)]
+    consortium_key: Path | None = None  # shared by the consortium's exporters (0600)
+    timeout_s: float = Field(default=30.0, gt=0, le=600)
+
+    @field_validator("url")
+    @classmethod
+    def _hub_http(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/@?#]+(:\d+)?(/[^\s?#]*)?$", value):
+            raise ValueError("must be an http(s) URL without credentials, query or fragment")
+        parts = urlsplit(value)
+        if parts.scheme == "http" and parts.hostname not in {"127.0.0.1", "::1", "localhost"}:
+            raise ValueError("must use https (plain http is allowed on loopback only)")
+        return value.rstrip("/")
+
+
 class Settings(BaseSettings):
     """Everything the gateway needs to run. See README 'Configuration reference'."""
 
@@ -199,6 +221,7 @@ class Settings(BaseSettings):
     service: ServiceSettings = ServiceSettings()
     dashboard: DashboardSettings = DashboardSettings()
     delivery: DeliverySettings = DeliverySettings()
+    hub: HubSettings | None = None
     limits: Limits = Limits()
 
     @field_validator("exporter_id", "data_dir", mode="before")
@@ -265,6 +288,7 @@ def _resolve(data: dict[str, Any], base: Path) -> dict[str, Any]:
         ("insurer", ("paillier_public_key", "receipt_jwks")),
         ("policy", ("path",)),
         ("dashboard", ("session_key", "sample")),
+        ("hub", ("consortium_key",)),
     ):
         if isinstance(out.get(section), dict):
             out[section] = {k: fix(v) if k in names else v for k, v in out[section].items()}
@@ -276,21 +300,36 @@ def _resolve(data: dict[str, Any], base: Path) -> dict[str, Any]:
     return out
 
 
-def load_settings(path: Path) -> Settings:
-    """Load and validate the configuration file at ``path`` (plus ``GATEWAY_*`` overrides)."""
+def load_toml_model(
+    path: Path,
+    build: Callable[..., M],
+    resolve: Callable[[dict[str, Any], Path], dict[str, Any]],
+    *,
+    what: str,
+    command: str,
+) -> M:
+    """Read the TOML file at ``path``, resolve its relative paths and validate it with
+    ``build``; errors name the file and the key, never a value."""
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"{path}: configuration file not found (run `gateway init`)") from None
+        raise ConfigError(f"{path}: {what} not found (run `{command}`)") from None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read configuration: {exc}") from exc
+        raise ConfigError(f"{path}: cannot read {what}: {exc}") from exc
     try:
-        return Settings(**_resolve(raw, path.parent.resolve()))
+        return build(**resolve(raw, path.parent.resolve()))
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
         )
         raise ConfigError(f"{path}: {problems}") from None
+
+
+def load_settings(path: Path) -> Settings:
+    """Load and validate the configuration file at ``path`` (plus ``GATEWAY_*`` overrides)."""
+    return load_toml_model(
+        path, Settings, _resolve, what="configuration file", command="gateway init"
+    )
 
 
 @cache

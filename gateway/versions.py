@@ -153,9 +153,15 @@ class VersionTracker:
         )
 
     def attach(
-        self, identity: Identity, bucket: Mapping[str, str] | None, exposure_minor: int | None
+        self,
+        identity: Identity,
+        bucket: Mapping[str, str] | None,
+        exposure_minor: int | None,
+        *,
+        hub_buyer: str | None = None,
     ) -> RecordVersion:
-        """The version to store with the submission that attaches this record now."""
+        """The version to store with the submission that attaches this record now
+        (``hub_buyer``: its buyer id shared across exporters, gateway.hub.common_id)."""
         prev = identity.previous
         # A previous version this run already attached may since have been superseded here.
         if prev is not None:
@@ -170,6 +176,7 @@ class VersionTracker:
             # A declaration several invoices share (a consolidated shipment) names the first
             # of them only; it still marks the shipment as attached.
             aliases=identity.aliases,
+            hub_buyer=hub_buyer,
         )
         if prev is not None and not _is_invoice(prev):
             self._adopted.add(prev.record_id)

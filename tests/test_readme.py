@@ -24,6 +24,7 @@ from gateway.reconcile import ReconcileConfig
 from gateway.settings import (
     CustomsSourceSettings,
     DashboardSettings,
+    HubSettings,
     InsurerSettings,
     KeySettings,
     PolicySettings,
@@ -47,6 +48,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "service": ServiceSettings,
     "dashboard": DashboardSettings,
     "delivery": DeliverySettings,
+    "hub": HubSettings,
     "limits": Limits,
 }
 
@@ -105,9 +107,10 @@ def test_every_relative_link_points_at_an_existing_file(target: str) -> None:
 
 
 def _everyday_commands() -> list[list[str]]:
-    (block,) = _fenced_blocks(_section("Everyday use"))
+    blocks = _fenced_blocks(_section("Everyday use"))
+    assert blocks, "README's Everyday use has no command block"
     commands = []
-    for line in block.splitlines():
+    for line in "".join(blocks).splitlines():
         words = shlex.split(line, comments=True)
         if words and words[0] == "gateway":
             commands.append(words[1:])

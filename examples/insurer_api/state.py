@@ -1,4 +1,5 @@
-"""The reference insurer's own state: accepted submissions, their receipts and buckets.
+"""The reference insurer's own state: accepted submissions, their receipts and buckets, and
+the hub releases it accepted with their decrypted totals (rows in :mod:`.release_rows`).
 
 A separate SQLite file (stdlib ``sqlite3``), nothing shared with the gateway's store. Accepting a
 submission is one ``BEGIN IMMEDIATE`` transaction, so concurrent replays of the same id store it
@@ -13,11 +14,13 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 
 from gateway.crypto import b64url_decode
 from gateway.errors import StoreError
+from gateway.examples.insurer_api import release_rows
+from gateway.examples.insurer_api.release_rows import Outcome as Outcome  # re-exported
+from gateway.examples.insurer_api.released import DecryptedRelease
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS submissions (
@@ -40,13 +43,10 @@ _SCHEMA = (
         ciphertext     TEXT NOT NULL,
         PRIMARY KEY (submission_id, position)
     ) STRICT""",
+    *release_rows.SCHEMA,
 )
 
 
-class Outcome(StrEnum):
-    CREATED = "created"
-    REPLAY = "replay"
-    CONFLICT = "conflict"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,12 +64,13 @@ class Accepted:
 
 
 @dataclass(frozen=True, slots=True)
-class BucketRow:
+class StoredSubmission:
+    """An accepted submission as stored: its JWS is verified again before any use."""
+
     submission_id: str
-    bucket_key: str
-    currency: str | None
-    records: int
-    ciphertext: str
+    exporter_id: str
+    kid: str
+    jws: str
 
 
 class InsurerState:
@@ -151,8 +152,8 @@ class InsurerState:
         with self._conn() as conn:
             return int(conn.execute("SELECT count(*) FROM submissions").fetchone()[0])
 
-    def buckets(self) -> list[BucketRow]:
-        """The buckets of each exporter's latest exposure snapshot, grouped by key.
+    def latest_snapshots(self) -> list[StoredSubmission]:
+        """Each exporter's latest submission that carries exposure buckets.
 
         A gateway's exposure is a snapshot of its whole book that replaces the previous one
         (docs/submission-format.md), so only each exporter's newest snapshot counts: newest by
@@ -160,21 +161,45 @@ class InsurerState:
         """
         with self._conn() as conn:
             carriers = conn.execute(
-                "SELECT s.rowid, s.submission_id, s.exporter_id, s.jws FROM submissions s "
+                "SELECT s.rowid, s.submission_id, s.exporter_id, s.kid, s.jws FROM submissions s "
                 "WHERE EXISTS (SELECT 1 FROM buckets b WHERE b.submission_id = s.submission_id)"
             ).fetchall()
-            latest: dict[str, tuple[int, int, str]] = {}
-            for rowid, submission_id, exporter_id, jws in carriers:
-                order = (_signed_iat(jws), rowid, submission_id)
-                if exporter_id not in latest or order > latest[exporter_id]:
-                    latest[exporter_id] = order
-            chosen = {order[2] for order in latest.values()}
-            rows = conn.execute(
-                "SELECT b.submission_id, b.bucket_key, b.currency, b.records, b.ciphertext "
-                "FROM buckets b JOIN submissions s USING (submission_id) "
-                "ORDER BY b.bucket_key, s.rowid, b.position"
-            ).fetchall()
-        return [BucketRow(*row) for row in rows if row[0] in chosen]
+        latest: dict[str, tuple[tuple[int, int], StoredSubmission]] = {}
+        for rowid, submission_id, exporter_id, kid, jws in carriers:
+            order = (_signed_iat(jws), rowid)
+            if exporter_id not in latest or order > latest[exporter_id][0]:
+                stored = StoredSubmission(submission_id, exporter_id, kid, jws)
+                latest[exporter_id] = (order, stored)
+        return [latest[exporter][1] for exporter in sorted(latest)]
+
+    # -- hub releases --------------------------------------------------------------------
+
+    def accept_release(
+        self, release: DecryptedRelease, jws: str, make_receipt: Callable[[], tuple[str, str]]
+    ) -> tuple[Outcome, str | None]:
+        """Store a decrypted release once per period (see :mod:`.release_rows`)."""
+        with self._tx() as conn:
+            return release_rows.insert(conn, release, jws, make_receipt)
+
+    def release(self, period: str) -> DecryptedRelease | None:
+        """The release of ``period``, or ``None``."""
+        with self._conn() as conn:
+            return release_rows.load(conn, period)
+
+    def previous_release(self, period: str) -> DecryptedRelease | None:
+        """The release of the latest released period before ``period``, or ``None``."""
+        with self._conn() as conn:
+            row = conn.execute(
+                "SELECT max(period) FROM releases WHERE period < ?", (period,)
+            ).fetchone()
+            return release_rows.load(conn, row[0]) if row[0] is not None else None
+
+    def released_periods(self) -> list[str]:
+        """Every released period, newest first."""
+        with self._conn() as conn:
+            rows = conn.execute("SELECT period FROM releases ORDER BY period DESC").fetchall()
+        return [row[0] for row in rows]
+
 
 def _signed_iat(jws: str) -> int:
     """The ``iat`` of a stored (already verified) submission."""

@@ -9,7 +9,9 @@ from __future__ import annotations
 import typer
 
 from gateway.cli import (
+    contribute,
     demo,
+    hub,
     init,
     keys,
     ledger,
@@ -37,6 +39,7 @@ app.command("reconcile")(reconcile.command)
 app.command("serve")(serve.command)
 app.command("demo")(demo.command)
 app.command("verify")(verify.command)
+app.command("contribute")(contribute.command)
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(outbox.app, name="outbox")
 app.add_typer(quarantine.app, name="quarantine")
@@ -46,6 +49,7 @@ policy.app.command("rollback")(policy_lifecycle.rollback_command)
 policy.app.command("history")(policy_lifecycle.history_command)
 app.add_typer(policy.app, name="policy")
 app.add_typer(users.app, name="users")
+app.add_typer(hub.app, name="hub")
 
 
 def main() -> None:

@@ -85,3 +85,21 @@ def add_ciphertexts(public_key: PaillierPublicKey, ciphertexts: Sequence[str]) -
         except CiphertextError as exc:
             raise CiphertextError(f"ciphertexts[{i}]: {exc}") from exc
     return encode_ciphertext(public_key, _paillier.add(public_key.n, values))
+
+
+def add_raw(public_key: PaillierPublicKey, a: int, b: int) -> int:
+    """The ciphertext of the sum of the plaintexts of ciphertexts ``a`` and ``b``: ``a·b mod n²``.
+
+    For a hub's running sums: no fresh randomness is added (one modular exponentiation per
+    addition would cost seconds for a large contribution); the product of obfuscated
+    ciphertexts is itself randomised by their factors. Both inputs must be in ``0 < c < n²``
+    and coprime to n, as :func:`decode_ciphertext` guarantees.
+    """
+    n = public_key.n
+    n_square = n * n
+    for name, value in (("a", a), ("b", b)):
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < n_square:
+            raise CiphertextError(f"ciphertext {name}: out of range (must satisfy 0 < c < n²)")
+        if math.gcd(value, n) != 1:
+            raise CiphertextError(f"ciphertext {name}: shares a factor with n")
+    return (a * b) % n_square

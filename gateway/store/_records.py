@@ -14,10 +14,11 @@ from collections.abc import Iterable, Sequence
 
 from gateway.errors import StoreError
 from gateway.store._rows import from_text, to_json
-from gateway.store.base import Checkpoint, PendingRecord, RecordVersion
+from gateway.store.base import Checkpoint, HubBookEntry, PendingRecord, RecordVersion
 
 _LATEST = (
-    "SELECT r.record_id, r.version, r.content_sha256, r.bucket, r.exposure_minor FROM records r "
+    "SELECT r.record_id, r.version, r.content_sha256, r.bucket, r.exposure_minor, r.hub_buyer "
+    "FROM records r "
     "WHERE r.version = (SELECT MAX(version) FROM records WHERE record_id = r.record_id)"
 )
 
@@ -31,6 +32,7 @@ def _version(row: sqlite3.Row, keys: tuple[str, ...] = ()) -> RecordVersion:
         keys=keys,
         bucket=bucket,
         exposure_minor=row["exposure_minor"],
+        hub_buyer=row["hub_buyer"],
     )
 
 
@@ -39,8 +41,8 @@ def latest_versions(conn: sqlite3.Connection, keys: Iterable[str]) -> dict[str, 
     found: dict[str, RecordVersion] = {}
     for key in dict.fromkeys(keys):
         row = conn.execute(
-            "SELECT r.record_id, r.version, r.content_sha256, r.bucket, r.exposure_minor "
-            "FROM record_keys k JOIN records r ON r.record_id = k.record_id "
+            "SELECT r.record_id, r.version, r.content_sha256, r.bucket, r.exposure_minor, "
+            "r.hub_buyer FROM record_keys k JOIN records r ON r.record_id = k.record_id "
             "WHERE k.key = ? ORDER BY r.version DESC LIMIT 1",
             (key,),
         ).fetchone()
@@ -72,9 +74,10 @@ def put_versions(
             )
         conn.execute(
             "INSERT INTO records (record_id, version, content_sha256, run_id, submission_id, "
-            "bucket, exposure_minor, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "bucket, exposure_minor, recorded_at, hub_buyer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (v.record_id, v.version, v.content_sha256, run_id, submission_id,
-             None if v.bucket is None else to_json(v.bucket, "bucket"), v.exposure_minor, now),
+             None if v.bucket is None else to_json(v.bucket, "bucket"), v.exposure_minor, now,
+             v.hub_buyer),
         )
         for key in v.keys:
             conn.execute(
@@ -98,6 +101,25 @@ def exposure_book(conn: sqlite3.Connection) -> list[RecordVersion]:
         _LATEST + " AND r.bucket IS NOT NULL ORDER BY r.record_id"
     ).fetchall()
     return [_version(row) for row in rows]
+
+
+def hub_book(conn: sqlite3.Connection) -> list[HubBookEntry]:
+    """The exposure book (as :func:`exposure_book`) with each record's common buyer id."""
+    entries = []
+    for v in exposure_book(conn):
+        if v.bucket is None or v.exposure_minor is None:
+            continue
+        entries.append(
+            HubBookEntry(
+                record_id=v.record_id,
+                hub_buyer=v.hub_buyer,
+                country=v.bucket.get("country", "*"),
+                currency=v.bucket.get("currency", "*"),
+                maturity_month=v.bucket.get("maturity_month", "*"),
+                exposure_minor=v.exposure_minor,
+            )
+        )
+    return entries
 
 
 def put_checkpoints(

@@ -61,7 +61,8 @@ class RecordVersion:
     record's content as read, so a re-read is recognised and a changed row becomes version + 1.
     ``bucket`` and ``exposure_minor`` are the exposure the version adds to the exporter's book.
     ``aliases`` are the declarations a reconciled invoice was matched with: they tell a later
-    sync that those declarations' shipments are already attached.
+    sync that those declarations' shipments are already attached. ``hub_buyer`` is the buyer id
+    shared across exporters for hub contributions (gateway.hub.common_id), or ``None``.
     """
 
     record_id: str
@@ -71,6 +72,21 @@ class RecordVersion:
     bucket: dict[str, str] | None = None
     exposure_minor: int | None = None
     aliases: tuple[str, ...] = ()  # keys that name it unless they already name another record
+    hub_buyer: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HubBookEntry:
+    """One record of the exposure book as a hub contribution sees it: the latest attached
+    version's common buyer id (``None``: none) and its bucket's other dimensions (``"*"``:
+    merged or not disclosed by the policy)."""
+
+    record_id: str
+    hub_buyer: str | None
+    country: str
+    currency: str
+    maturity_month: str
+    exposure_minor: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +275,8 @@ class Store(Protocol):
     def latest_versions(self, keys: Iterable[str]) -> dict[str, RecordVersion]: ...
 
     def exposure_book(self) -> list[RecordVersion]: ...
+
+    def hub_book(self) -> list[HubBookEntry]: ...
 
     def get_checkpoint(self, source: str) -> Checkpoint | None: ...
 

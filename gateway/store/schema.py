@@ -24,6 +24,9 @@ Tables are laid out for crash-proof delivery and the disclosure ledger:
 - ``webhook_deliveries`` (version 5, docs/service-api.md): the delivery ids of signed webhook
   pushes with their signed timestamps, so a replay is refused across restarts; rows whose
   timestamp fell out of the tolerance window are pruned.
+- version 7 (docs/hub.md): ``records.hub_buyer``, the buyer id shared across exporters (an
+  insurer buyer code or a consortium pseudonym) that hub contributions are bucketed by; NULL
+  for versions attached before, or without a common id.
 """
 
 from __future__ import annotations
@@ -214,7 +217,9 @@ _V6: Final[tuple[str, ...]] = (
     """,
 )
 
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2, _V3, _V4, _V5, _V6)
+_V7: Final[tuple[str, ...]] = ("ALTER TABLE records ADD COLUMN hub_buyer TEXT",)
+
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
 """Migration steps in order; step ``i`` takes the schema from version ``i`` to ``i + 1``."""
 
 SCHEMA_VERSION: Final[int] = len(MIGRATIONS)

@@ -23,6 +23,7 @@ from gateway.store import _queries as _q
 from gateway.store._connection import connect, ensure_private_file, migrate, transaction
 from gateway.store.base import (
     Checkpoint,
+    HubBookEntry,
     PendingRecord,
     PolicyActivation,
     PolicyVersion,
@@ -159,6 +160,11 @@ class SqliteStore:
         """The latest version of every attached record that adds exposure."""
         with self._connection() as conn:
             return _records.exposure_book(conn)
+
+    def hub_book(self) -> list[HubBookEntry]:
+        """The exposure book with each record's common buyer id, for hub contributions."""
+        with self._connection() as conn:
+            return _records.hub_book(conn)
 
     def get_checkpoint(self, source: str) -> Checkpoint | None:
         with self._connection() as conn:

@@ -32,8 +32,8 @@ from gateway.store import SqliteStore, SubmissionStatus
 EXPORTER = "exporter-cli"
 Done = subprocess.CompletedProcess[str]
 COMMANDS = (
-    "init", "sync", "reconcile", "serve", "demo", "verify", "ledger", "outbox", "quarantine",
-    "keys", "policy", "users",
+    "init", "sync", "reconcile", "serve", "demo", "verify", "contribute", "ledger", "outbox",
+    "quarantine", "keys", "policy", "users", "hub",
 )
 
 
