@@ -13,8 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from gateway.errors import StoreError
-from gateway.hub._schema import MIGRATIONS, SCHEMA_VERSION
-from gateway.store._connection import connect, ensure_private_file, transaction, user_version
+from gateway.hub._schema import MIGRATIONS
+from gateway.store._connection import connect, ensure_private_file
+from gateway.store._connection import migrate as _migrate
 
 
 def open_file(path: Path) -> None:
@@ -38,21 +39,5 @@ def connection(path: Path) -> Iterator[sqlite3.Connection]:
 
 
 def migrate(conn: sqlite3.Connection, path: Path) -> int:
-    """Apply the missing migrations, each in its own transaction; refuse a newer schema."""
-    with transaction(conn):
-        current = user_version(conn)
-    if current > SCHEMA_VERSION:
-        raise StoreError(
-            f"hub store {path} has schema version {current}, newer than this hub understands "
-            f"({SCHEMA_VERSION}); upgrade the gateway"
-        )
-    while current < SCHEMA_VERSION:
-        with transaction(conn):
-            current = user_version(conn)
-            if current >= SCHEMA_VERSION:
-                break
-            for statement in MIGRATIONS[current]:
-                conn.execute(statement)
-            current += 1
-            conn.execute(f"PRAGMA user_version = {current:d}")
-    return current
+    """Apply the hub's missing migrations, each in its own transaction; refuse a newer schema."""
+    return _migrate(conn, path, MIGRATIONS, what="hub store", program="this hub")

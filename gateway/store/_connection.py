@@ -13,11 +13,11 @@ import contextlib
 import os
 import sqlite3
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from gateway.errors import StoreError
-from gateway.store.schema import MIGRATIONS, SCHEMA_VERSION
+from gateway.store.schema import MIGRATIONS
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -79,21 +79,31 @@ def user_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
-def migrate(conn: sqlite3.Connection, path: Path) -> int:
-    """Apply missing migrations, each in its own transaction; refuse a newer schema."""
+def migrate(
+    conn: sqlite3.Connection,
+    path: Path,
+    migrations: Sequence[Sequence[str]] | None = None,
+    *,
+    what: str = "store",
+    program: str = "this gateway",
+) -> int:
+    """Apply missing ``migrations`` (default: the gateway store's; step ``i`` takes the schema
+    from ``i`` to ``i + 1``), each in its own transaction; refuse a newer schema."""
+    steps = MIGRATIONS if migrations is None else migrations
+    latest = len(steps)
     with transaction(conn):
         current = user_version(conn)
-        if current > SCHEMA_VERSION:
+        if current > latest:
             raise StoreError(
-                f"store {path} has schema version {current}, newer than this gateway "
-                f"understands ({SCHEMA_VERSION}); upgrade the gateway"
+                f"{what} {path} has schema version {current}, newer than {program} "
+                f"understands ({latest}); upgrade the gateway"
             )
-    while current < SCHEMA_VERSION:
+    while current < latest:
         with transaction(conn):
             current = user_version(conn)  # another process may have migrated meanwhile
-            if current >= SCHEMA_VERSION:
+            if current >= latest:
                 break
-            for statement in MIGRATIONS[current]:
+            for statement in steps[current]:
                 conn.execute(statement)
             current += 1
             conn.execute(f"PRAGMA user_version = {current:d}")

@@ -28,7 +28,6 @@ def test_a_version_6_store_migrates_and_keeps_its_records_without_a_common_id(
     path = tmp_path / "gateway.db"
     with monkeypatch.context() as m:
         m.setattr(_connection, "MIGRATIONS", MIGRATIONS[:6])
-        m.setattr(_connection, "SCHEMA_VERSION", 6)
         old = SqliteStore(path)
         assert old.schema_version == 6
         old.begin_run("run_a")

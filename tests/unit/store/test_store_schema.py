@@ -65,7 +65,6 @@ def test_failed_migration_leaves_file_untouched(
 
     broken = (("CREATE TABLE half_done (x INTEGER) STRICT", "CREATE TABLE broken (")),
     monkeypatch.setattr(_connection, "MIGRATIONS", broken)
-    monkeypatch.setattr(_connection, "SCHEMA_VERSION", 1)
     path = tmp_path / "gateway.db"
     with pytest.raises(StoreError):
         SqliteStore(path)
