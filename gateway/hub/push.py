@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import httpx
 
+from gateway.adapters.insurer.client import make_http_client
 from gateway.errors import DeliveryError
 from gateway.limits import Limits
 
@@ -20,19 +21,9 @@ _RETRYABLE_4XX = frozenset({408, 425, 429})
 
 
 def make_push_client(limits: Limits | None = None) -> httpx.Client:
-    """An ``httpx.Client`` with explicit timeouts, TLS verification on, redirects off."""
-    bounds = limits or Limits()
-    return httpx.Client(
-        timeout=httpx.Timeout(
-            connect=bounds.connect_timeout_s,
-            read=bounds.read_timeout_s,
-            write=bounds.write_timeout_s,
-            pool=bounds.pool_timeout_s,
-        ),
-        limits=httpx.Limits(max_connections=2, max_keepalive_connections=1),
-        follow_redirects=False,
-        verify=True,
-    )
+    """The gateway's outbound client (:func:`gateway.adapters.insurer.client.make_http_client`):
+    explicit timeouts, TLS verification on, redirects off."""
+    return make_http_client(limits or Limits())
 
 
 def push_release(base_url: str, jws: str, release_id: str, *, client: httpx.Client) -> int:
