@@ -92,6 +92,7 @@ class OpaEngine:
         if token:
             self._headers["Authorization"] = f"Bearer {token}"
         self._batch_size = batch_size
+        self._cache = self._local.new_cache()
         self._check_server()
 
     @property
@@ -117,7 +118,13 @@ class OpaEngine:
         return self._local.exceptions()
 
     def decide(self, inputs: Sequence[Mapping[str, Any]]) -> list[Decision]:
-        """One decision per input, in order; never raises for data or server problems."""
+        """One decision per input, in order; never raises for data or server problems. With a
+        declared projection the server sees only that, once per distinct projection."""
+        if self._cache is not None:
+            return self._cache.decide(self._decide_whole, inputs)
+        return self._decide_whole(inputs)
+
+    def _decide_whole(self, inputs: Sequence[Mapping[str, Any]]) -> list[Decision]:
         decisions: list[Decision] = []
         with self._client() as client:
             for start in range(0, len(inputs), self._batch_size):

@@ -206,6 +206,7 @@ class ExportRecord(BaseModel):
     def policy_input(self) -> dict[str, Any]:
         """The JSON projection the policy engine sees: flat dotted field names, strings for
         decimals and dates (exact and portable to OPA, which has no decimal type)."""
+        maturity = self.maturity
         return {
             "source_ref": self.source_ref,
             "invoice_number": self.invoice_number,
@@ -223,7 +224,8 @@ class ExportRecord(BaseModel):
             "payment_method": self.payment_method.value,
             "due_date": self.due_date.isoformat() if self.due_date else None,
             "tenor_days": self.tenor_days,
-            "maturity_date": self.maturity.isoformat(),
+            "maturity_date": maturity.isoformat(),
+            "credit_days": (maturity - self.shipment_date).days,
             "incoterms": self.incoterms.value if self.incoterms else None,
             "hs_code": self.hs_code,
             "description": self.description,
@@ -261,6 +263,7 @@ POLICY_FIELDS: tuple[str, ...] = (
     "due_date",
     "tenor_days",
     "maturity_date",
+    "credit_days",
     "incoterms",
     "hs_code",
     "description",

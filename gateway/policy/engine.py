@@ -48,6 +48,7 @@ from gateway.policy.decision import (
     Decision,
     parse_decision,
 )
+from gateway.policy.projection import PROJECTION_RULE, DecisionCache, Projection, deterministic
 from gateway.policy.protected import EXCEPTIONS_RULE, check_exceptions
 
 ENTRYPOINT: Final = "data.redaction.export_record"
@@ -167,6 +168,11 @@ class RegoEngine:
             rule = f"{ENTRYPOINT}.{EXCEPTIONS_RULE}"
             found = self._load(rule)
             self._exceptions = check_exceptions(found.value if found.defined else None, where=rule)
+            rule = f"{ENTRYPOINT}.{PROJECTION_RULE}"
+            found = self._load(rule)
+            self._projection = Projection.parse(found.value, where=rule) if found.defined else None
+        self._deterministic = deterministic(bundle.policy_modules)
+        self._cache = self.new_cache()
 
     def _load(self, query: str) -> Evaluated:
         try:
@@ -196,8 +202,35 @@ class RegoEngine:
         """The policy's justified ``disclosure_exceptions`` (empty if it declares none)."""
         return dict(self._exceptions)
 
+    @property
+    def projection(self) -> Projection | None:
+        """The part of each record the policy declares it reads (None: all of it)."""
+        return self._projection
+
+    @property
+    def cache(self) -> DecisionCache | None:
+        """This engine's decision cache (None without a projection)."""
+        return self._cache
+
+    def new_cache(self) -> DecisionCache | None:
+        """A decision cache for this policy version: None without a projection; one that only
+        projects, never remembers, when the policy calls a built-in whose answer can change."""
+        if self._projection is None:
+            return None
+        return DecisionCache(self._projection, cacheable=self._deterministic)
+
     def decide(self, inputs: Sequence[Mapping[str, Any]]) -> list[Decision]:
-        """One decision per input (``ExportRecord.policy_input()`` dicts), in order."""
+        """One decision per input (``ExportRecord.policy_input()`` dicts), in order. With a
+        declared projection the policy sees only that, and each distinct projection is
+        evaluated once (:mod:`gateway.policy.projection`)."""
+        if self._cache is not None:
+            return self._cache.decide(self.decide_whole, inputs)
+        return self.decide_whole(inputs)
+
+    def decide_whole(self, inputs: Sequence[Mapping[str, Any]]) -> list[Decision]:
+        """Decisions on the records as given, ignoring any projection and cache (the
+        activation check compares these with :meth:`decide` to catch a projection that hides
+        a field the policy reads)."""
         decisions: list[Decision] = []
         for start in range(0, len(inputs), self._batch_size):
             decisions.extend(self._decide_batch(inputs[start : start + self._batch_size]))

@@ -16,7 +16,7 @@ from typing import Any, Final
 
 from gateway.errors import ConfigError, PolicyError, StoreError
 from gateway.policy.bundle import PolicyBundle
-from gateway.policy.decision import Outcome
+from gateway.policy.decision import Decision, Outcome
 from gateway.policy.engine import RegoEngine
 from gateway.policy.protected import ProtectedFinding, clear_findings
 from gateway.policy.rego_tests import RegoTestResult, run_rego_tests
@@ -85,6 +85,24 @@ def _finding_problem(finding: ProtectedFinding) -> str:
     )
 
 
+def _projection_problems(
+    engine: RegoEngine, samples: Sequence[Mapping[str, Any]], decisions: Sequence[Decision]
+) -> list[str]:
+    """A projection that hides a field the policy reads shows on the samples: some record is
+    decided differently on its projection than on the whole record."""
+    if engine.projection is None:
+        return []
+    whole = engine.decide_whole(list(samples))
+    differ = [n for n, (a, b) in enumerate(zip(decisions, whole, strict=True), 1) if a != b]
+    if not differ:
+        return []
+    return [
+        f"the projection hides a field the policy reads: {len(differ)} sample record(s) "
+        f"(first: number {differ[0]}) are decided differently on what the projection shows "
+        "than on the whole record; add the fields the policy reads to its projection"
+    ]
+
+
 def check_bundle(
     bundle: PolicyBundle,
     samples: Sequence[Mapping[str, Any]],
@@ -105,6 +123,7 @@ def check_bundle(
         problems.append("the policy has no Rego unit tests (*_test.rego with test_ rules)")
     problems += [f"Rego test {t.package}.{t.name} fails" for t in tests if not t.passed]
     decisions = engine.decide(list(samples))
+    problems += _projection_problems(engine, samples, decisions)
     attached = [d.fields for d in decisions if d.outcome is Outcome.ATTACH]
     types = {name: operators.operators[name].type_name for name in operators}
     findings = clear_findings(attached, types)

@@ -32,6 +32,13 @@ _COMPUTED: Final[dict[str, dict[str, Any]]] = {
         "format": "date",
         "description": "The due date, or the shipment date plus the tenor.",
     },
+    "credit_days": {
+        "type": "integer",
+        "description": (
+            "Days from the shipment date to the maturity date (negative when payment falls due "
+            "before shipment)."
+        ),
+    },
     "guard.max_days_overdue": {
         "anyOf": [{"type": "integer", "minimum": 1}, {"type": "null"}],
         "description": (

@@ -23,8 +23,6 @@ exporter_country := "KR"
 # Longest credit period (shipment to maturity) short-term cover accepts, in days.
 max_tenor_days := 720
 
-ns_per_day := 86400000000000
-
 # Fields every decision below reads; a record without them is quarantined.
 required_fields := [
 	"invoice_number",
@@ -61,6 +59,18 @@ operators := {
 	"invoice_token": {"type": "pseudonymise", "domain": "invoice"},
 	"amount_band": {"type": "band", "edges": band_edges},
 	"exposure": {"type": "encrypt"},
+}
+
+# The only parts of a record this policy reads. The gateway shows it nothing else: the
+# "values" fields as they are, the "present" fields as true (or null when the record has none).
+# Records that look the same here get the same decision, so the gateway decides each distinct
+# projection once and reuses the answer (policies/README.md: Projection).
+projection := {
+	"values": ["buyer.country", "currency", "payment_method", "credit_days", "origin"],
+	"present": [
+		"invoice_number", "invoice_date", "shipment_date", "maturity_date", "buyer.name",
+		"amount", "hs_code", "tenor_days", "incoterms", "buyer.insurer_code",
+	],
 }
 
 # Exposures are summed per buyer token x country x currency x maturity month;
@@ -109,15 +119,9 @@ withhold_reason(record) := "currency.not_banded" if {
 	not band_edges[record.currency]
 } else := "payment.cash_in_advance" if {
 	record.payment_method == "TT"
-	record.maturity_date <= record.shipment_date
+	record.credit_days <= 0
 } else := "tenor.beyond_short_term" if {
-	tenor_days(record) > max_tenor_days
-}
-
-tenor_days(record) := days if {
-	maturity := time.parse_ns("2006-01-02", record.maturity_date)
-	shipment := time.parse_ns("2006-01-02", record.shipment_date)
-	days := (maturity - shipment) / ns_per_day
+	record.credit_days > max_tenor_days
 }
 
 fields(record) := object.union(attach_fields, present) if {

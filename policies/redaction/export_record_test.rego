@@ -30,6 +30,7 @@ record := {
 	"due_date": "2024-06-03",
 	"tenor_days": 90,
 	"maturity_date": "2024-06-03",
+	"credit_days": 90,
 	"incoterms": "FOB",
 	"hs_code": "85423100",
 	"description": "Memory chips",
@@ -94,7 +95,7 @@ test_success_transfer_with_credit_period_is_attached if {
 }
 
 test_success_tenor_of_exactly_720_days_is_attached if {
-	d := export_record.decision(changed({"maturity_date": "2026-02-23", "tenor_days": null}))
+	d := export_record.decision(changed({"maturity_date": "2026-02-23", "credit_days": 720, "tenor_days": null}))
 	d.outcome == "attach"
 }
 
@@ -154,12 +155,12 @@ test_fail_null_required_field_is_quarantined if {
 }
 
 test_fail_cash_in_advance_is_withheld if {
-	d := export_record.decision(changed({"payment_method": "TT", "maturity_date": "2024-03-05", "tenor_days": 0}))
+	d := export_record.decision(changed({"payment_method": "TT", "maturity_date": "2024-03-05", "credit_days": 0, "tenor_days": 0}))
 	d == {"outcome": "withhold", "reason": "payment.cash_in_advance"}
 }
 
 test_fail_tenor_beyond_720_days_is_withheld if {
-	d := export_record.decision(changed({"maturity_date": "2026-02-24", "tenor_days": null}))
+	d := export_record.decision(changed({"maturity_date": "2026-02-24", "credit_days": 721, "tenor_days": null}))
 	d == {"outcome": "withhold", "reason": "tenor.beyond_short_term"}
 }
 

@@ -81,7 +81,7 @@ def test_rollback_targets(tmp_path: Path) -> None:
     with pytest.raises(PolicyError, match="ever activated"):
         resolve_version(store, None)
     a = builtin_policy()
-    b = variant("ns_per_day := 86400000000000", "ns_per_day := 86400000000000 # ns")
+    b = variant("max_tenor_days := 720", "max_tenor_days := 720 # days")
     samples = [unit_record(1).policy_input()]
     activate(store, a, check_bundle(a, samples, CONTEXT), actor="kim", reason=None)
     with pytest.raises(PolicyError, match="no earlier version"):

@@ -163,9 +163,11 @@ def test_builtin_errors_are_errors_not_silently_undefined(
     assert engine.decide([record().policy_input()]) == [Decision.withhold("policy.error")]
 
 
-def test_input_the_engine_cannot_represent_exactly_is_withheld_alone(
-    default_engine: RegoEngine, record: Record
-) -> None:
+def test_input_the_engine_cannot_represent_exactly_is_withheld_alone(record: Record) -> None:
+    """On whole records (a policy without a projection); with one, see test_projection.py."""
+    from tests.unit.policy.test_projection import _without_projection
+
+    default_engine = RegoEngine(_without_projection())
     good = record().policy_input()
     huge = {**good, "amount_minor": 2**63}
     floaty = {**good, "amount": 1.5}

@@ -96,7 +96,10 @@ def url(canned: Canned) -> Iterator[str]:
 
 
 def _reasons(engine: OpaEngine, count: int = 3) -> list[str | None]:
-    return [d.reason for d in engine.decide([{"currency": "EUR"}] * count)]
+    """Decide ``count`` records that differ in what the policy sees (its projection), so each
+    is asked of the server, in one request."""
+    currencies = ["EUR", "USD", "JPY", "GBP", "KRW", "CNY"]
+    return [d.reason for d in engine.decide([{"currency": c} for c in currencies[:count]])]
 
 
 @pytest.mark.parametrize(
@@ -128,7 +131,10 @@ def test_missing_decision_is_undefined_and_non_json_is_error(
     canned.body = json.dumps({"result": {"1": ATTACH}}).encode()
     assert _reasons(engine) == [POLICY_UNDEFINED, None, POLICY_UNDEFINED]
     canned.body = b"<html>proxy error</html>"
-    assert _reasons(engine) == [POLICY_ERROR] * 3
+    # The decision the server reached for the second record stands (cached for this policy
+    # version); the undefined ones were not remembered, are asked again, and fail.
+    assert _reasons(engine) == [POLICY_ERROR, None, POLICY_ERROR]
+    assert _reasons(OpaEngine(default_bundle, url, timeout_s=2.0)) == [POLICY_ERROR] * 3
 
 
 def test_answer_trickling_in_past_the_timeout_is_a_timeout(
@@ -144,7 +150,7 @@ def test_answer_trickling_in_past_the_timeout_is_a_timeout(
 def test_inexact_input_is_not_sent(default_bundle: PolicyBundle, canned: Canned, url: str) -> None:
     engine = OpaEngine(default_bundle, url, timeout_s=2.0)
     canned.body = json.dumps({"result": {"0": ATTACH}}).encode()
-    decisions = engine.decide([{"amount": 1.5}, {"currency": "EUR"}])
+    decisions = engine.decide([{"currency": 1.5}, {"currency": "EUR"}])  # a projected field
     assert [d.reason for d in decisions] == [POLICY_INPUT, None]
 
 

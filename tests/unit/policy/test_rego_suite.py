@@ -63,8 +63,8 @@ def _mutated(old: str, new: str) -> PolicyBundle:
             "test_success_secret_fields_are_never_named",
         ),
         (
-            "tenor_days(record) > max_tenor_days",
-            "tenor_days(record) >= max_tenor_days",
+            "record.credit_days > max_tenor_days",
+            "record.credit_days >= max_tenor_days",
             "test_success_tenor_of_exactly_720_days_is_attached",
         ),
         ('"50000", "100000"', '"100000", "50000"', "test_success_band_edges_ascend"),
