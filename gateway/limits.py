@@ -15,6 +15,8 @@ class Limits(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     policy_batch_size: int = Field(default=250, ge=1, le=100_000)
+    # Records read, version-checked and decided together between the source and the outbox.
+    chunk_records: int = Field(default=4096, ge=1, le=1_000_000)
     max_field_chars: int = Field(default=1024, ge=16, le=65_536)
     max_row_bytes: int = Field(default=1_048_576, ge=1024)
     max_line_items: int = Field(default=1000, ge=0)

@@ -229,7 +229,7 @@ class Pipeline:
     ) -> Iterator[tuple[Any, SourceAccount]]:
         """Every good item of one source with its account; bad ones are quarantined."""
         account = result.sources.setdefault(name, SourceAccount())
-        for batch in _batches(items, self._rt.limits.policy_batch_size):
+        for batch in _batches(items, self._rt.limits.chunk_records):
             account.read += len(batch)
             bad = [item for item in batch if isinstance(item, Quarantined)]
             if bad:
@@ -263,7 +263,7 @@ class Pipeline:
         pending: list[tuple[dict[str, Any], RecordVersion]] = []
         limit = self._rt.limits.max_attachments_per_submission
         sequence = 0
-        for batch in _batches(stream, self._rt.limits.policy_batch_size):
+        for batch in _batches(stream, self._rt.limits.chunk_records):
             pending += self._attach_batch(result.run_id, tracker, batch, extra)
             while len(pending) >= limit:
                 chunk, pending = pending[:limit], pending[limit:]

@@ -313,7 +313,7 @@ def test_a_sync_that_died_after_its_first_chunk_resumes_without_duplicates(
         **{
             **runtime.__dict__,
             "limits": runtime.limits.model_copy(
-                update={"max_attachments_per_submission": 4, "policy_batch_size": 2}
+                update={"max_attachments_per_submission": 4, "chunk_records": 2}
             ),
         }
     )
