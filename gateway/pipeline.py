@@ -18,14 +18,15 @@ from typing import Any
 
 from gateway.account import ReconcileSummary, SourceAccount, SyncResult
 from gateway.aggregate import ANY, Aggregate, AggregationError, Aggregator, BucketKey, bucket_key
+from gateway.aggregate.snapshot_cipher import snapshot_ciphertexts
 from gateway.booking import Attribution, Booking, ReconcileSetup, book
 from gateway.canonical import canonical_json, sha256_hex
 from gateway.crypto import (
     PaillierPublicKey,
     PseudonymKey,
     SigningKey,
-    encrypt_bucket_totals,
 )
+from gateway.crypto.obfuscators import ObfuscatorSource
 from gateway.delivery import Courier, DeliveryReport, DeliverySettings, InsurerSink, ReceiptCheck
 from gateway.errors import AccountingError
 from gateway.guard import Receivable
@@ -44,6 +45,7 @@ from gateway.versions import VersionTracker, record_keys
 
 SCHEMA = "ecg.submission/1"
 EXPOSURE_META = "exposure.snapshot_sha256"
+EXPOSURE_CIPHERTEXTS = "exposure.ciphertexts"
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,8 @@ class Runtime:
     # The key the exporters of a hub consortium share, naming buyers without an insurer code
     # alike in hub contributions (None: only insurer codes serve as common buyer ids).
     consortium_key: PseudonymKey | None = None
+    # Where encryption gets its obfuscators (gateway.encryption); None: computed when needed.
+    obfuscators: ObfuscatorSource | None = None
 
 
 @dataclass(frozen=True)
@@ -489,24 +493,12 @@ class Pipeline:
         meta: Mapping[str, str] | None = None,
     ) -> None:
         attachments = [attachment for attachment, _ in attached]
-        exposure = None
-        plain_buckets: list[Any] = []
-        if aggregate is not None and aggregate.buckets:
-            totals = [b.total_minor for b in aggregate.buckets]
-            ciphertexts = encrypt_bucket_totals(self._rt.paillier_public_key, totals)
-            buckets = [
-                {"key": b.key.as_dict(), "records": b.records, "ciphertext": ct}
-                for b, ct in zip(aggregate.buckets, ciphertexts, strict=True)
-            ]
-            plain_buckets = [[b.key.as_dict(), b.records, b.total_minor] for b in aggregate.buckets]
-            exposure = {
-                "key_fingerprint": self._rt.paillier_public_key.fingerprint,
-                "encoding": {"unit": "minor", "exponent": 0},
-                "buckets": buckets,
-                "suppressed_records": aggregate.suppressed_records,
-            }
-        if not attachments and exposure is None:
+        with_exposure = aggregate is not None and bool(aggregate.buckets)
+        if not attachments and not with_exposure:
             return
+        plain_buckets: list[Any] = []
+        if aggregate is not None and with_exposure:
+            plain_buckets = [[b.key.as_dict(), b.records, b.total_minor] for b in aggregate.buckets]
         policy = {"version": self._rt.engine.version, "name": self._rt.policy_name}
         submission_id = self._submission_id(
             {
@@ -517,12 +509,30 @@ class Pipeline:
                 "exposure": plain_buckets,
                 # A book that goes A -> B -> A sends its third snapshot again: the snapshot it
                 # replaces makes it a new disclosure, not a replay of the first.
-                "replaces": self._store.get_meta(EXPOSURE_META) if exposure else None,
+                "replaces": self._store.get_meta(EXPOSURE_META) if with_exposure else None,
             }
         )
         if self._store.get_submission(submission_id) is not None:
             result.already_submitted.append(submission_id)
             return
+        exposure = None
+        if aggregate is not None and with_exposure:
+            ciphertexts, memory, _ = snapshot_ciphertexts(
+                self._rt.paillier_public_key,
+                aggregate.buckets,
+                self._store.get_meta(EXPOSURE_CIPHERTEXTS),
+                self._rt.obfuscators,
+            )
+            meta = {**(meta or {}), EXPOSURE_CIPHERTEXTS: memory}
+            exposure = {
+                "key_fingerprint": self._rt.paillier_public_key.fingerprint,
+                "encoding": {"unit": "minor", "exponent": 0},
+                "buckets": [
+                    {"key": b.key.as_dict(), "records": b.records, "ciphertext": ct}
+                    for b, ct in zip(aggregate.buckets, ciphertexts, strict=True)
+                ],
+                "suppressed_records": aggregate.suppressed_records,
+            }
         payload = {
             "schema": SCHEMA,
             "jti": submission_id,

@@ -43,6 +43,7 @@ from gateway.adapters.policy_files import builtin_policy, load_policy_dir
 from gateway.adapters.policy_opa import OpaEngine
 from gateway.booking import ReconcileSetup
 from gateway.crypto import PseudonymKey
+from gateway.encryption import obfuscators_for
 from gateway.errors import ConfigError, KeyMaterialError, SourceError
 from gateway.guard import Receivable
 from gateway.ingest import ColumnMapping, Quarantined, SourceItem
@@ -92,6 +93,9 @@ def build_runtime(
         OperatorContext(pseudonym_key=pseudonym_key),
         clear_allowed=engine.exceptions(),
     )
+    paillier = load_paillier_public_key_file(
+        settings.insurer.paillier_public_key, settings.insurer.paillier_fingerprint
+    )
     try:
         receipt_jwks = json.loads(settings.insurer.receipt_jwks.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -109,13 +113,12 @@ def build_runtime(
             settings.keys.signing_key, settings.keys.signing_key_passphrase_env
         ),
         pseudonym_key=pseudonym_key,
-        paillier_public_key=load_paillier_public_key_file(
-            settings.insurer.paillier_public_key, settings.insurer.paillier_fingerprint
-        ),
+        paillier_public_key=paillier,
         receipt_jwks=receipt_jwks,
         limits=settings.limits,
         reconcile=reconcile_setup(settings),
         consortium_key=consortium_key(settings, pseudonym_key),
+        obfuscators=obfuscators_for(paillier.n, settings.encryption),
     )
 
 

@@ -197,6 +197,15 @@ class HubSettings(_Strict):
         return value.rstrip("/")
 
 
+class EncryptionSettings(_Strict):
+    """Where Paillier encryption gets its obfuscators ``r^n mod n²`` (SECURITY.md)."""
+
+    # textbook: r uniform in Z*_n, precomputed by a background process; djn: opt-in
+    # Damgård-Jurik-Nielsen fixed-base obfuscators, under an extra assumption.
+    obfuscators: Literal["textbook", "djn"] = "textbook"
+    pool_size: int = Field(default=4096, ge=0, le=1_000_000)  # 0: no background process
+
+
 class Settings(BaseSettings):
     """Everything the gateway needs to run. See README 'Configuration reference'."""
 
@@ -222,6 +231,7 @@ class Settings(BaseSettings):
     dashboard: DashboardSettings = DashboardSettings()
     delivery: DeliverySettings = DeliverySettings()
     hub: HubSettings | None = None
+    encryption: EncryptionSettings = EncryptionSettings()
     limits: Limits = Limits()
 
     @field_validator("exporter_id", "data_dir", mode="before")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +22,11 @@ from gateway.crypto import (
     generate_paillier_keypair,
     generate_signing_key,
 )
+
+# A background obfuscator process for every test gateway's insurer key would keep a core busy
+# through the whole suite; the suite computes obfuscators when needed, and
+# tests/integration/test_encryption_pool.py syncs with the pool and with DJN obfuscators.
+os.environ.setdefault("GATEWAY_ENCRYPTION__POOL_SIZE", "0")
 
 #: ``iat`` of the sample submission; tests verify with ``now=payload["iat"]``.
 SAMPLE_IAT = 1_767_225_600  # 2026-01-01T00:00:00Z

@@ -24,6 +24,7 @@ from gateway.reconcile import ReconcileConfig
 from gateway.settings import (
     CustomsSourceSettings,
     DashboardSettings,
+    EncryptionSettings,
     HubSettings,
     InsurerSettings,
     KeySettings,
@@ -49,6 +50,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "dashboard": DashboardSettings,
     "delivery": DeliverySettings,
     "hub": HubSettings,
+    "encryption": EncryptionSettings,
     "limits": Limits,
 }
 

@@ -1,13 +1,27 @@
 """Cryptographic recipes with fixed, safe parameters.
 
 Ed25519 signing keys (``kid`` = RFC 7638 thumbprint), the exporter's pseudonymisation key, and
-Paillier keys and ciphertexts for encrypted exposure totals. Only ``_paillier`` imports ``phe``
-and only ``_hazmat`` imports ``cryptography.hazmat``; everything else uses these recipes.
+Paillier keys and ciphertexts for encrypted exposure totals, with their obfuscator sources
+(a background-precomputed textbook pool by default, Damgård-Jurik-Nielsen fixed-base as an
+opt-in). Only ``_paillier`` imports ``phe`` and only ``_hazmat`` imports ``cryptography.hazmat``;
+everything else uses these recipes.
 """
 
 from gateway.crypto.b64 import b64url_decode, b64url_encode
-from gateway.crypto.ciphertext import add_ciphertexts, decode_ciphertext, encrypt_bucket_totals
+from gateway.crypto.ciphertext import (
+    add_ciphertexts,
+    add_raw,
+    add_raw_many,
+    decode_ciphertext,
+    encrypt_bucket_totals,
+)
 from gateway.crypto.jwk import check_ed25519_public_jwk, jwk_thumbprint
+from gateway.crypto.obfuscators import (
+    DjnFixedBase,
+    ObfuscatorSource,
+    TextbookPool,
+    obfuscator_source,
+)
 from gateway.crypto.paillier_keys import (
     DEFAULT_PAILLIER_BITS,
     MIN_PAILLIER_BITS,
@@ -26,11 +40,16 @@ from gateway.crypto.signing_key import (
 __all__ = [
     "DEFAULT_PAILLIER_BITS",
     "MIN_PAILLIER_BITS",
+    "DjnFixedBase",
+    "ObfuscatorSource",
     "PaillierPrivateKey",
     "PaillierPublicKey",
     "PseudonymKey",
     "SigningKey",
+    "TextbookPool",
     "add_ciphertexts",
+    "add_raw",
+    "add_raw_many",
     "b64url_decode",
     "b64url_encode",
     "check_ed25519_public_jwk",
@@ -41,4 +60,5 @@ __all__ = [
     "generate_signing_key",
     "jwk_thumbprint",
     "load_signing_key",
+    "obfuscator_source",
 ]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import sqlite3
 
+import gmpy2
+
 from gateway.crypto import PaillierPublicKey, b64url_decode
 from gateway.crypto.ciphertext import encode_ciphertext
 from gateway.errors import CiphertextError, StoreError
@@ -55,8 +57,8 @@ def apply_contribution(
     The period's sums are read in one query and written back in batches. Every stored sum is
     a product of ciphertexts that :func:`gateway.crypto.decode_ciphertext` accepted when their
     contributions were verified, so it is in range and coprime to n by construction; the
-    addition is the plain product mod n² (:func:`gateway.crypto.ciphertext.add_raw` without
-    re-checking those invariants for every bucket).
+    addition is the plain product mod n² on GMP (:func:`gateway.crypto.ciphertext.add_raw`
+    without re-checking those invariants for every bucket).
     """
     check_refusals(conn, c)
     keys = [(k.buyer, k.country, k.currency, k.maturity_month) for k, _ in c.buckets]
@@ -75,7 +77,7 @@ def apply_contribution(
             (c.period,),
         )
     }
-    n_square = paillier.n * paillier.n
+    n_square = gmpy2.mpz(paillier.n) * paillier.n
     added: list[tuple[object, ...]] = []
     updated: list[tuple[object, ...]] = []
     for key, (_, ciphertext) in zip(keys, c.buckets, strict=True):
@@ -85,7 +87,7 @@ def apply_contribution(
         if before is None:
             added.append((c.period, *key, encode_ciphertext(paillier, ciphertext)))
         else:
-            total = _stored_int(before) * ciphertext % n_square
+            total = int(gmpy2.mpz(_stored_int(before)) * ciphertext % n_square)
             updated.append((encode_ciphertext(paillier, total), c.period, *key))
     conn.executemany(
         "INSERT INTO sums (period, buyer, country, currency, maturity_month, ciphertext, "
