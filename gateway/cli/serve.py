@@ -7,6 +7,8 @@ placeholder, the service refuses to start.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import threading
 from pathlib import Path
@@ -45,6 +47,23 @@ def dashboard_context(
     )
 
 
+#: Allocations between young-generation collections (CPython's default is 700). A push creates
+#: tens of thousands of short-lived containers, nearly all freed by reference counting; a
+#: collection every 700 of them mostly walks live ones.
+GC_YOUNG_THRESHOLD = 50_000
+
+
+def settle_heap() -> None:
+    """Prepare the process's heap for serving: collect, then move everything built at start-up
+    (runtime, policy engine, app, imported modules) out of the collector's sight (``gc.freeze``)
+    so that full collections walk only what the requests left, and collect the young generation
+    less often (:data:`GC_YOUNG_THRESHOLD`)."""
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
+
+
 def command(
     config: ConfigOption = Path("gateway.toml"),
     host: Annotated[
@@ -67,11 +86,15 @@ def command(
                 "to enable POST /v1/records"
             )
 
-        def deliver(pipeline: Pipeline) -> None:
-            with insurer_client(settings) as client:
+        with contextlib.ExitStack() as stack:
+            store = stack.enter_context(open_store(settings, lock="serve"))
+            # One insurer client for the service's life: every delivery pass reuses its TLS
+            # context and its keep-alive connections (passes run one at a time).
+            client = stack.enter_context(insurer_client(settings))
+
+            def deliver(pipeline: Pipeline) -> None:
                 pipeline.deliver(client, settings=settings.delivery)
 
-        with open_store(settings, lock="serve") as store:
             runtime = RuntimeRef(build_runtime(settings, store))
             dashboard = dashboard_context(settings, store, runtime)
             if dashboard is None:
@@ -91,6 +114,7 @@ def command(
                 service=settings.service,
                 retry_every_s=settings.delivery.serve_every_s,
             )
+            settle_heap()
             uvicorn.run(
                 app,
                 host=host or settings.service.host,

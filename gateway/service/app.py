@@ -8,6 +8,7 @@ clients are rate-limited per address and, for pushes, per signing identity.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import logging
@@ -19,7 +20,6 @@ from typing import Annotated, Any
 from fastapi import BackgroundTasks, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from gateway.account import SyncResult
@@ -33,12 +33,18 @@ from gateway.errors import (
     StoreError,
     VerificationError,
 )
-from gateway.ingest import to_item
 from gateway.pipeline import Pipeline, Runtime
 from gateway.service import signing
 from gateway.service._docs import add_docs
 from gateway.service._http import AddressRateLimit, GenericErrors, SecurityHeaders
-from gateway.service.body import BodyError, parse_body
+from gateway.service.push import (
+    PushAccount,
+    PushBody,
+    PushRefused,
+    ReadPush,
+    push_account,
+    read_push,
+)
 from gateway.service.ratelimit import RateLimiter
 from gateway.settings import ServiceSettings
 from gateway.sign import build_jwks
@@ -54,28 +60,6 @@ _STATUS: dict[type[GatewayError], int] = {
     StoreError: 503,
     DeliveryError: 502,
 }
-
-
-class PushBody(BaseModel):
-    """A webhook push: records as the configured webhook mapping's source columns (strings)."""
-
-    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
-
-    source: str = Field(default="webhook", pattern=r"^[a-z][a-z0-9_-]{0,63}$")
-    records: list[dict[str, str | None]] = Field(min_length=1, max_length=100_000)
-
-
-class PushAccount(BaseModel):
-    """read = attached + withheld + quarantined + pending + unchanged (docs/reliability.md)."""
-
-    run_id: str
-    read: int
-    attached: int
-    withheld: dict[str, int]
-    quarantined: int
-    pending: int
-    unchanged: int
-    submissions: list[str]
 
 
 _PUSH_SCHEMA: dict[str, Any] = {
@@ -193,7 +177,7 @@ def create_app(
             log.info("push refused: %s", exc)
             raise HTTPException(401, _UNAUTHORISED) from exc
 
-    async def authenticate_body(request: Request, raw: bytes, push: signing.SignedPush) -> None:
+    def authenticate_body(request: Request, raw: bytes) -> None:
         assert secret is not None
         try:
             signing.verify_signature(secret, request.headers, raw)
@@ -203,13 +187,34 @@ def create_app(
         wait = signers.take(signer)
         if wait:
             raise HTTPException(429, "too many requests", headers={"Retry-After": str(wait)})
-        fresh = await run_in_threadpool(
-            store.claim_delivery, push.delivery_id, signed_at=push.timestamp,
+
+    def claim(push: signing.SignedPush) -> bool:
+        return store.claim_delivery(
+            push.delivery_id, signed_at=push.timestamp,
             forget_before=int(clock()) - conf.webhook_tolerance_s,
         )
+
+    async def claim_and_read(raw: bytes, signed: signing.SignedPush) -> ReadPush:
+        """The replay claim (a committed write: it waits on the disk) and the reading of the
+        body (CPU only, no store) run side by side on worker threads. The claim decides first:
+        a delivery seen before is refused whatever its body; a fresh one with a bad body is
+        refused as such, its id spent."""
+        fresh, read = await asyncio.gather(
+            run_in_threadpool(claim, signed),
+            run_in_threadpool(read_push, raw, mapping, ref.current.limits),
+            return_exceptions=True,
+        )
+        if isinstance(fresh, BaseException):
+            raise fresh
         if not fresh:
             log.info("push refused: delivery id seen before")
             raise HTTPException(409, "delivery already received")
+        if isinstance(read, PushRefused):
+            log.info("push refused: %s", read)
+            raise HTTPException(422, "body is not a valid record push") from read
+        if isinstance(read, BaseException):
+            raise read
+        return read
 
     async def bounded_body(request: Request) -> bytes:
         declared = request.headers.get("content-length")
@@ -251,37 +256,20 @@ def create_app(
     async def push(request: Request, background: BackgroundTasks) -> PushAccount:
         signed = authenticate_headers(request)
         raw = await bounded_body(request)
-        await authenticate_body(request, raw, signed)
-        try:
-            body = PushBody.model_validate(parse_body(raw))
-        except (BodyError, ValidationError) as exc:
-            log.info("push refused: %s", exc if isinstance(exc, BodyError) else "schema")
-            raise HTTPException(422, "body is not a valid record push") from exc
-        items = [
-            to_item(r, mapping, source=body.source, row=i, limits=ref.current.limits)
-            for i, r in enumerate(body.records, 1)
-        ]
+        authenticate_body(request, raw)
+        body = await claim_and_read(raw, signed)
+        del raw
 
-        def process() -> tuple[Pipeline, SyncResult]:
+        def process() -> SyncResult:
             with lock:
-                pipeline = Pipeline(ref.current, store)
-                return pipeline, pipeline.process({body.source: items})
+                return Pipeline(ref.current, store).process({body.source: body.items})
 
-        # Off the event loop: policy evaluation and Paillier encryption take a while.
-        _, result = await run_in_threadpool(process)
+        # Off the event loop: policy evaluation and Paillier encryption take a while. The answer
+        # comes once the run's submissions are committed.
+        result = await run_in_threadpool(process)
         if deliver is not None:
             background.add_task(deliver_once)
-        acc = result.sources[body.source]
-        return PushAccount(
-            run_id=result.run_id,
-            read=acc.read,
-            attached=acc.attached,
-            withheld=dict(acc.withheld),
-            quarantined=acc.quarantined,
-            pending=acc.pending,
-            unchanged=acc.unchanged,
-            submissions=result.submissions,
-        )
+        return push_account(result, body.source)
 
     @app.get("/v1/submissions")
     def submissions(

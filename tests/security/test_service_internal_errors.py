@@ -19,7 +19,7 @@ import pytest
 
 from gateway.errors import PolicyError
 from gateway.pipeline import Runtime
-from gateway.service import app as service_app
+from gateway.service import push as service_push
 from tests.security.service_support import CANARY, Gateway, build_test_runtime, serve, valid_body
 
 SECRET = "CanarySecretK9q2Xw7Lp4Zt8Rv3Ns6Bm1Hd5Fg0J"
@@ -75,7 +75,7 @@ def test_an_internal_error_leaks_neither_the_record_nor_the_secret(
     gateway: Gateway, logs: _Collect, capfd: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch, kind: type[Exception],
 ) -> None:
-    monkeypatch.setattr(service_app, "to_item", _leaky_bug(kind))
+    monkeypatch.setattr(service_push, "to_item", _leaky_bug(kind))
     response = gateway.post(valid_body())
     assert response.status_code == 500
     assert response.json() in ({"error": "internal error"}, {"error": kind.__name__})
