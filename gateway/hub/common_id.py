@@ -14,7 +14,9 @@ bucket's buyer is an id every exporter computes alike, never an exporter's own p
 - else none: the record is not contributed. Nor is a record whose exposure bucket merges
   buyers (the policy's ``bucket`` setting leaves the buyer out, or nothing about the buyer leaves).
 
-Pure functions: the caller passes the record's policy input and the key.
+Pure functions: the caller passes the record's policy input and the key. Insurer code forms and
+consortium pseudonyms are memoised in bounded in-memory LRUs (many records name the same buyer);
+the memos are never persisted (see :func:`gateway.transform.pseudonyms.cached_pseudonym`).
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any, Final
 
 from gateway.crypto import PseudonymKey
-from gateway.transform.pseudonyms import pseudonym
+from gateway.transform.pseudonyms import MEMO_SIZE, cached_pseudonym
 
 HUB_BUYER_DOMAIN: Final = "hub_buyer"
 INSURER_CODE_PREFIX: Final = "ic:"
@@ -38,6 +41,11 @@ def insurer_code_id(code: object) -> str | None:
     """``"ic:<CODE>"`` for a usable insurer buyer code, else ``None``."""
     if not isinstance(code, str):
         return None
+    return _code_id(code)
+
+
+@lru_cache(maxsize=MEMO_SIZE)
+def _code_id(code: str) -> str | None:
     normal = unicodedata.normalize("NFKC", code).strip().upper()
     if not _INSURER_CODE.fullmatch(normal):
         return None
@@ -46,7 +54,7 @@ def insurer_code_id(code: object) -> str | None:
 
 def consortium_id(key: PseudonymKey, name: str, country: str) -> str:
     """``"cp:<token>"``: the consortium pseudonym of a buyer (name and country)."""
-    return CONSORTIUM_PREFIX + pseudonym(key, HUB_BUYER_DOMAIN, name, country)
+    return CONSORTIUM_PREFIX + cached_pseudonym(key, HUB_BUYER_DOMAIN, name, country)
 
 
 def hub_buyer_id(

@@ -13,11 +13,18 @@ Field names must be :data:`gateway.model.POLICY_FIELDS`; operator names must be 
 identifiers (whether the operator exists is checked by the transform stage, which knows the
 registry). An ``attach`` that names no field is malformed: a record that would leave with nothing
 in it is a policy mistake, not a disclosure.
+
+A policy gives many records the same decision, so :func:`parse_decision` memoises what it
+parsed, keyed by the exact JSON (plain ``str``, ``list`` and ``dict`` values only; anything
+else is parsed afresh), in a bounded in-memory dict: equal decisions then share one immutable
+:class:`Decision` object, which later stages can memoise their own work on.
 """
 
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, Final, Self
@@ -43,6 +50,8 @@ _REASON_RE: Final = re.compile(REASON_PATTERN)
 _OPERATOR_RE: Final = re.compile(OPERATOR_NAME_PATTERN)
 _FIELD_SET: Final = frozenset(POLICY_FIELDS)
 _KEYS: Final = frozenset({"outcome", "reason", "fields"})
+#: Parsed decisions memoised by their exact JSON (in memory only).
+MEMO_SIZE: Final = 4096
 
 
 class Outcome(StrEnum):
@@ -132,8 +141,54 @@ def _parse(obj: Any) -> Decision | None:
         return None
 
 
+_MemoKey = tuple[str, str | None, tuple[tuple[str, tuple[str, ...]], ...]]
+_MEMO: Final[OrderedDict[_MemoKey, Decision]] = OrderedDict()
+_MEMO_LOCK: Final = threading.Lock()
+
+
+def _memo_key(obj: Any) -> _MemoKey | None:
+    """``obj`` as a hashable key when it is a dict of the three keys holding only plain
+    ``str``, ``list`` and ``dict`` values (so key equality is JSON equality), else ``None``.
+    An absent ``reason`` or ``fields`` means the same as ``null`` or ``{}`` to the parser."""
+    if type(obj) is not dict or not obj.keys() <= _KEYS:
+        return None
+    outcome, reason, raw = obj.get("outcome"), obj.get("reason"), obj.get("fields", {})
+    if type(outcome) is not str or (reason is not None and type(reason) is not str):
+        return None
+    if type(raw) is not dict:
+        return None
+    fields = []
+    for name, operators in raw.items():
+        if type(name) is not str or type(operators) is not list:
+            return None
+        for op in operators:
+            if type(op) is not str:
+                return None
+        fields.append((name, tuple(operators)))
+    return outcome, reason, tuple(fields)
+
+
+def _remember(key: _MemoKey, decision: Decision) -> None:
+    with _MEMO_LOCK:
+        _MEMO[key] = decision
+        while len(_MEMO) > MEMO_SIZE:
+            _MEMO.popitem(last=False)
+
+
 def parse_decision(obj: Any) -> Decision:
     """The :class:`Decision` that ``obj`` (a policy's JSON output) spells, or a ``withhold``
-    with reason ``policy.malformed`` if it spells anything else. Never raises."""
+    with reason ``policy.malformed`` if it spells anything else. Never raises.
+
+    Equal JSON decisions may return the same (immutable) object.
+    """
+    key = _memo_key(obj)
+    if key is not None:
+        known = _MEMO.get(key)
+        if known is not None:
+            return known
     decision = _parse(obj)
-    return decision if decision is not None else Decision.withhold(POLICY_MALFORMED)
+    if decision is None:
+        decision = Decision.withhold(POLICY_MALFORMED)
+    if key is not None:
+        _remember(key, decision)
+    return decision

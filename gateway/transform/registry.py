@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -31,6 +31,7 @@ from gateway.transform.operators import (
     Pseudonymise,
     Truncate,
 )
+from gateway.transform.plan import PlanMemo
 
 REGISTRY: Final[Mapping[str, type[Operator]]] = MappingProxyType(
     {cls.type_name: cls for cls in (Keep, Drop, Pseudonymise, Band, Truncate, Month, Encrypt)}
@@ -47,6 +48,8 @@ class OperatorSet:
     operators: Mapping[str, Operator]
     #: Protected fields the policy justified leaving in clear (gateway.policy.protected).
     clear_allowed: frozenset[str] = frozenset()
+    #: Compiled plans of the decisions applied with this set (gateway.transform.plan).
+    plans: PlanMemo = field(default_factory=PlanMemo, init=False, repr=False, compare=False)
 
     def get(self, name: str) -> Operator | None:
         """The operator called ``name``, or ``None``."""

@@ -29,6 +29,7 @@ from gateway.model import ExportRecord
 from gateway.policy import PolicyBundle, RegoEngine
 from gateway.policy._regopy import evaluate, new_interpreter, set_input
 from gateway.policy.decision import POLICY_ERROR, POLICY_TIMEOUT, POLICY_UNDEFINED
+from gateway.policy.projection import Projection
 
 TIMEOUT_S = 0.5
 
@@ -120,7 +121,13 @@ def test_misbehaving_server_withholds_every_record(
     assert [(d.outcome, d.reason) for d in decisions] == [("withhold", reason)] * 10
 
 
-def test_unreachable_server_withholds_every_record(
+def bundle_projection(bundle: PolicyBundle) -> Projection:
+    projection = RegoEngine(bundle).projection
+    assert projection is not None
+    return projection
+
+
+def test_unreachable_server_withholds_every_record_it_has_not_decided(
     bundle: PolicyBundle, state: dict[str, str], sample_inputs: list[dict[str, Any]]
 ) -> None:
     server = serve_in_thread(opa_compatible_app(bundle, state))
@@ -128,8 +135,14 @@ def test_unreachable_server_withholds_every_record(
     assert engine.decide(sample_inputs[:1])[0].outcome == "attach"
     server.stop()
     decisions = engine.decide(sample_inputs)
-    assert {(d.outcome, d.reason) for d in decisions} == {("withhold", POLICY_ERROR)}
     assert len(decisions) == len(sample_inputs)
+    # A record that looks to the policy like one it already decided keeps that decision (the
+    # policy's own, cached for this version); every other record is withheld.
+    projection = bundle_projection(bundle)
+    seen = projection.key(sample_inputs[0])
+    others = [d for r, d in zip(sample_inputs, decisions, strict=True) if projection.key(r) != seen]
+    assert others and {(d.outcome, d.reason) for d in others} == {("withhold", POLICY_ERROR)}
+    assert decisions[0].outcome == "attach"
 
 
 def test_refuses_to_start_when_server_serves_another_policy(

@@ -5,6 +5,9 @@ that an edge is exactly what the policy wrote). The result is
 ``{"currency": "USD", "lower": "10000", "upper": "50000"}`` with ``lower <= amount < upper``;
 ``upper`` is ``None`` for the top band. A currency without edges, or an amount below the lowest
 edge, fails the record (withheld: fail closed).
+
+Edges are ``Decimal`` from start-up on, and their texts are formatted once, when the operator is
+built; each record costs one ``Decimal`` parse and a binary search.
 """
 
 from __future__ import annotations
@@ -72,33 +75,42 @@ class Band(Operator):
     def __init__(self, name: str, edges: Mapping[str, tuple[Decimal, ...]]) -> None:
         super().__init__(name)
         self.edges = dict(edges)
+        # currency -> (edges, their texts, each band's upper text), computed once
+        self._bands: dict[str, tuple[tuple[Decimal, ...], tuple[str, ...], tuple[str | None, ...]]]
+        self._bands = {}
+        for currency, values in self.edges.items():
+            texts = tuple(_text(edge) for edge in values)
+            self._bands[currency] = (tuple(values), texts, (*texts[1:], None))
 
     @classmethod
     def create(cls, name: str, params: OperatorParams, context: OperatorContext) -> Band:
         assert isinstance(params, BandParams)
         return cls(name, params.edges)
 
-    def _amount(self, value: JSONValue, ctx: RecordContext) -> Decimal:
+    def _amount(self, value: JSONValue, field: str) -> Decimal:
         if not isinstance(value, str):
-            self.fail(ctx, "amount must be a decimal string")
+            self.refuse(field, "amount must be a decimal string")
         try:
             amount = Decimal(value)
         except InvalidOperation:
-            self.fail(ctx, "amount is not a decimal number")
+            self.refuse(field, "amount is not a decimal number")
         if not amount.is_finite():
-            self.fail(ctx, "amount is not finite")
+            self.refuse(field, "amount is not finite")
         return amount
 
     def apply(self, value: JSONValue, ctx: RecordContext) -> OperatorResult:
+        return self.apply_to(value, ctx.policy_input, ctx.field)
+
+    def apply_to(self, value: JSONValue, record: Mapping[str, Any], field: str) -> OperatorResult:
         if value is None:
             return None
-        amount = self._amount(value, ctx)
-        currency = ctx.get("currency")
-        edges = self.edges.get(currency) if isinstance(currency, str) else None
-        if edges is None:
-            self.fail(ctx, "no band edges for the record's currency")
+        amount = self._amount(value, field)
+        currency = record.get("currency")
+        band = self._bands.get(currency) if isinstance(currency, str) else None
+        if band is None:
+            self.refuse(field, "no band edges for the record's currency")
+        edges, lowers, uppers = band
         index = bisect_right(edges, amount) - 1
         if index < 0:
-            self.fail(ctx, "amount is below the lowest band edge")
-        upper = _text(edges[index + 1]) if index + 1 < len(edges) else None
-        return {"currency": currency, "lower": _text(edges[index]), "upper": upper}
+            self.refuse(field, "amount is below the lowest band edge")
+        return {"currency": currency, "lower": lowers[index], "upper": uppers[index]}

@@ -5,12 +5,20 @@ frozen, strictly validated ``Params`` model checked once at start-up, and ``appl
 one field value to what the insurer sees. ``apply`` never performs IO and raises
 :class:`~gateway.transform.errors.OperatorError` (through :meth:`Operator.fail`) with a reason
 that never contains the value.
+
+:meth:`Operator.apply_to` is the same action without the :class:`RecordContext` wrapper (the
+record mapping and the field name passed directly): the transform stage's compiled plans call
+it once per field and record. The built-in operators implement ``apply_to`` and let ``apply``
+delegate to it; an operator that only implements ``apply`` still works, through the default
+``apply_to``.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import ClassVar, NoReturn
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, ClassVar, NoReturn
 
 from pydantic import BaseModel, ConfigDict
 
@@ -46,10 +54,18 @@ class Operator(ABC):
     def apply(self, value: JSONValue, ctx: RecordContext) -> OperatorResult:
         """Transform ``value`` of field ``ctx.field`` of one record."""
 
+    def apply_to(self, value: JSONValue, record: Mapping[str, Any], field: str) -> OperatorResult:
+        """:meth:`apply` for ``value`` of ``field`` in ``record`` (read, never modified)."""
+        return self.apply(value, RecordContext(MappingProxyType(record), field))
+
     def fail(self, ctx: RecordContext, reason: str) -> NoReturn:
         """Raise :class:`OperatorError` for this operator and field; ``reason`` must not hold
         the value."""
         raise OperatorError(self.type_name, ctx.field, reason)
+
+    def refuse(self, field: str, reason: str) -> NoReturn:
+        """:meth:`fail` for ``field`` (used by :meth:`apply_to`)."""
+        raise OperatorError(self.type_name, field, reason)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r})"

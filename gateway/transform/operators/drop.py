@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from gateway.transform.context import (
     DROP,
     JSONValue,
@@ -22,4 +25,7 @@ class Drop(Operator):
         return cls(name)
 
     def apply(self, value: JSONValue, ctx: RecordContext) -> OperatorResult:
+        return DROP
+
+    def apply_to(self, value: JSONValue, record: Mapping[str, Any], field: str) -> OperatorResult:
         return DROP

@@ -8,8 +8,9 @@ total is Paillier-encrypted. The field itself contributes nothing to the attachm
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Final
+from typing import Any, Final
 
 from gateway.model.currency import MINOR_UNITS, from_minor
 from gateway.transform.context import (
@@ -34,18 +35,25 @@ class Encrypt(Operator):
         return cls(name)
 
     def apply(self, value: JSONValue, ctx: RecordContext) -> OperatorResult:
-        if ctx.field != ENCRYPTABLE_FIELD:
-            self.fail(ctx, f"only the {ENCRYPTABLE_FIELD} field can be encrypted")
-        minor = ctx.get("amount_minor")
+        return Exposure(self.minor(value, ctx.policy_input, ctx.field))
+
+    def apply_to(self, value: JSONValue, record: Mapping[str, Any], field: str) -> OperatorResult:
+        return Exposure(self.minor(value, record, field))
+
+    def minor(self, value: JSONValue, record: Mapping[str, Any], field: str) -> int:
+        """The exposure :meth:`apply_to` returns, as the bare integer minor amount."""
+        if field != ENCRYPTABLE_FIELD:
+            self.refuse(field, f"only the {ENCRYPTABLE_FIELD} field can be encrypted")
+        minor = record.get("amount_minor")
         if type(minor) is not int or minor < 0:
-            self.fail(ctx, "amount_minor must be a non-negative integer")
-        currency = ctx.get("currency")
+            self.refuse(field, "amount_minor must be a non-negative integer")
+        currency = record.get("currency")
         if not isinstance(currency, str) or currency not in MINOR_UNITS:
-            self.fail(ctx, "record has no valid currency")
+            self.refuse(field, "record has no valid currency")
         try:
             consistent = isinstance(value, str) and Decimal(value) == from_minor(minor, currency)
         except InvalidOperation:
             consistent = False
         if not consistent:
-            self.fail(ctx, "amount and amount_minor disagree")
-        return Exposure(minor)
+            self.refuse(field, "amount and amount_minor disagree")
+        return minor

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from gateway.transform.context import JSONValue, OperatorContext, OperatorResult, RecordContext
 from gateway.transform.operators.base import Operator, OperatorParams
@@ -21,12 +23,15 @@ class Month(Operator):
         return cls(name)
 
     def apply(self, value: JSONValue, ctx: RecordContext) -> OperatorResult:
+        return self.apply_to(value, ctx.policy_input, ctx.field)
+
+    def apply_to(self, value: JSONValue, record: Mapping[str, Any], field: str) -> OperatorResult:
         if value is None:
             return None
         if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
-            self.fail(ctx, "not an ISO date (YYYY-MM-DD)")
+            self.refuse(field, "not an ISO date (YYYY-MM-DD)")
         try:
             date.fromisoformat(value)
         except ValueError:
-            self.fail(ctx, "not a valid calendar date")
+            self.refuse(field, "not a valid calendar date")
         return value[:7]

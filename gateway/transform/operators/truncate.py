@@ -3,6 +3,9 @@ heading or subheading)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from pydantic import Field
 
 from gateway.transform.context import JSONValue, OperatorContext, OperatorResult, RecordContext
@@ -31,10 +34,13 @@ class Truncate(Operator):
         return cls(name, params.digits)
 
     def apply(self, value: JSONValue, ctx: RecordContext) -> OperatorResult:
+        return self.apply_to(value, ctx.policy_input, ctx.field)
+
+    def apply_to(self, value: JSONValue, record: Mapping[str, Any], field: str) -> OperatorResult:
         if value is None:
             return None
         if not isinstance(value, str) or not value.isascii() or not value.isdigit():
-            self.fail(ctx, "not a digit string")
+            self.refuse(field, "not a digit string")
         if len(value) < self.digits:
-            self.fail(ctx, f"fewer than {self.digits} digits")
+            self.refuse(field, f"fewer than {self.digits} digits")
         return value[: self.digits]
