@@ -271,7 +271,8 @@ class Pipeline:
             pending += self._attach_batch(result.run_id, tracker, batch, extra)
             while len(pending) >= limit:
                 chunk, pending = pending[:limit], pending[limit:]
-                self._emit(result, chunk, None, sequence, final=False)
+                if self._emit(result, chunk, None, sequence, final=False):
+                    tracker.committed(version for _, version in chunk)
                 sequence += 1
         aggregate = self._exposure_snapshot([v for _, v in pending])
         result.buckets = len(aggregate.buckets)
@@ -330,13 +331,9 @@ class Pipeline:
     def _exposure_snapshot(self, uncommitted: Sequence[RecordVersion]) -> Aggregate:
         """The k-rule aggregate of the exporter's whole book: the latest attached version of
         every record, including those this run is about to commit."""
-        book_by_id = {v.record_id: v for v in self._store.exposure_book()}
-        for v in uncommitted:
-            book_by_id[v.record_id] = v
         aggregator = Aggregator(self._k)
-        for v in book_by_id.values():
-            if v.bucket is not None and v.exposure_minor is not None:
-                aggregator.add(BucketKey(**v.bucket), v.exposure_minor)
+        for bucket, records, total_minor in self._store.exposure_totals(uncommitted):
+            aggregator.add_bucket(BucketKey(**bucket), records, total_minor)
         return aggregator.finish()
 
     def _snapshot_digest(self, aggregate: Aggregate) -> str:
@@ -491,11 +488,13 @@ class Pipeline:
         *,
         final: bool,
         meta: Mapping[str, str] | None = None,
-    ) -> None:
+    ) -> bool:
+        """Sign and store one submission; False when there was nothing to send or the same
+        disclosure is already in the outbox (then nothing was written)."""
         attachments = [attachment for attachment, _ in attached]
         with_exposure = aggregate is not None and bool(aggregate.buckets)
         if not attachments and not with_exposure:
-            return
+            return False
         plain_buckets: list[Any] = []
         if aggregate is not None and with_exposure:
             plain_buckets = [[b.key.as_dict(), b.records, b.total_minor] for b in aggregate.buckets]
@@ -514,7 +513,7 @@ class Pipeline:
         )
         if self._store.get_submission(submission_id) is not None:
             result.already_submitted.append(submission_id)
-            return
+            return False
         exposure = None
         if aggregate is not None and with_exposure:
             ciphertexts, memory, _ = snapshot_ciphertexts(
@@ -557,6 +556,7 @@ class Pipeline:
             meta=meta,
         )
         result.submissions.append(submission_id)
+        return True
 
     def _check_account(self, result: SyncResult) -> None:
         for name, account in result.sources.items():

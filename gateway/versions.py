@@ -28,6 +28,9 @@ from gateway.store.base import RecordVersion
 DERIVED_FIELDS = frozenset({"source_ref", "origin", "guard.max_days_overdue"})
 _SEP = "\x1f"
 INVOICE, CUSTOMS = "invoice", "customs"
+#: Sorted compact JSON, as ``json.dumps(sort_keys=True, separators=(",", ":"),
+#: ensure_ascii=False)`` writes it (one encoder, not one per record).
+_CONTENT_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 class VersionStore(Protocol):
@@ -40,9 +43,10 @@ def content_sha256(policy_input: Mapping[str, Any]) -> str:
     Local only, never signed: sorted compact JSON is deterministic for these plain values
     (strings, integers, ``None``, lists of flat objects) and much cheaper than RFC 8785.
     """
-    content = {k: v for k, v in policy_input.items() if k not in DERIVED_FIELDS}
-    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    content = dict(policy_input)
+    for field in DERIVED_FIELDS:
+        content.pop(field, None)
+    return hashlib.sha256(_CONTENT_JSON.encode(content).encode("utf-8")).hexdigest()
 
 
 def record_keys(
@@ -104,6 +108,11 @@ class VersionTracker:
         self._declarations = declarations_of if declarations_of is not None else {}
         self._in_run: dict[str, RecordVersion] = {}
         self._adopted: set[str] = set()
+        # New record ids: a random prefix per tracker and a counter, so the records one sync
+        # creates sort together and their rows are appended to the store's indexes, not
+        # scattered over them (opaque, local ids: they never leave the gateway).
+        self._id_prefix = "rec_" + secrets.token_hex(8)
+        self._created = 0
 
     def identify(self, records: Iterable[tuple[ExportRecord, Mapping[str, Any]]]) -> list[Identity]:
         """The identity of each ``(record, policy_input)``; ``previous`` is the latest version
@@ -167,7 +176,7 @@ class VersionTracker:
         if prev is not None:
             prev = self._in_run.get(identity.key, prev)
         version = RecordVersion(
-            record_id=prev.record_id if prev else "rec_" + secrets.token_hex(12),
+            record_id=prev.record_id if prev else self._new_record_id(),
             version=prev.version + 1 if prev else 1,
             content_sha256=identity.content_sha256,
             keys=(identity.key,),
@@ -182,6 +191,18 @@ class VersionTracker:
             self._adopted.add(prev.record_id)
         self._in_run[identity.key] = version
         return version
+
+    def committed(self, versions: Iterable[RecordVersion]) -> None:
+        """Forget ``versions`` now that the store holds them: the store answers for them from
+        here on, so a run's memory does not grow with the number of records it attaches."""
+        for version in versions:
+            for key in version.keys:
+                if self._in_run.get(key) is version:
+                    del self._in_run[key]
+
+    def _new_record_id(self) -> str:
+        self._created += 1
+        return f"{self._id_prefix}{self._created:08x}"
 
 
 def _is_invoice(version: RecordVersion) -> bool:

@@ -106,6 +106,17 @@ class Aggregator:
             raise AggregationError("amount", "exposure must not be negative")
         self._tallies.setdefault(key, _Tally()).add(1, amount_minor)
 
+    def add_bucket(self, key: BucketKey, records: int, total_minor: int) -> None:
+        """Add ``records`` records summing to ``total_minor`` to their bucket at once (the
+        store's per-bucket sums)."""
+        if not isinstance(key, BucketKey):
+            raise AggregationError("key", "bucket key must be a BucketKey")
+        if type(records) is not int or records < 1:
+            raise AggregationError("records", "a bucket holds at least one record")
+        if type(total_minor) is not int or total_minor < 0:
+            raise AggregationError("amount", "exposure must be a non-negative integer")
+        self._tallies.setdefault(key, _Tally()).add(records, total_minor)
+
     def finish(self) -> Aggregate:
         """Apply the k rule and return released buckets and the local suppression account."""
         released: Tallies = {}

@@ -6,6 +6,7 @@ places that do IO.
 """
 
 from gateway.store.base import (
+    BucketTotal,
     Checkpoint,
     PendingRecord,
     PolicyActivation,
@@ -27,6 +28,7 @@ from gateway.store.sqlite import SqliteStore
 
 __all__ = [
     "SCHEMA_VERSION",
+    "BucketTotal",
     "Checkpoint",
     "PendingRecord",
     "PolicyActivation",

@@ -74,6 +74,20 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("COMMIT")
 
 
+@contextlib.contextmanager
+def read_snapshot(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A read transaction: every statement inside sees the same committed state (WAL readers
+    do not block the writer, nor it them)."""
+    conn.execute("BEGIN DEFERRED")
+    try:
+        yield conn
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
 def user_version(conn: sqlite3.Connection) -> int:
     """The schema version recorded in the file."""
     return int(conn.execute("PRAGMA user_version").fetchone()[0])

@@ -8,11 +8,13 @@ exposure book.
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 
 from gateway.errors import StoreError
+from gateway.store._batch import chunks, marks
 from gateway.store._rows import from_text, to_json
 from gateway.store.base import Checkpoint, HubBookEntry, PendingRecord, RecordVersion
 
@@ -22,9 +24,26 @@ _LATEST = (
     "WHERE r.version = (SELECT MAX(version) FROM records WHERE record_id = r.record_id)"
 )
 
+#: The latest version of the record each key names; ``({marks})`` is appended.
+_BY_KEY = (
+    "SELECT k.key AS key, r.record_id, r.version, r.content_sha256, r.bucket, r.exposure_minor, "
+    "r.hub_buyer FROM record_keys k JOIN records r ON r.record_id = k.record_id "
+    "WHERE r.version = (SELECT MAX(m.version) FROM records m WHERE m.record_id = k.record_id) "
+    "AND k.key IN "
+)
+
+
+@functools.lru_cache(maxsize=4096)
+def _bucket_items(text: str) -> tuple[tuple[str, str], ...]:
+    """A stored bucket, parsed once per distinct text (a book has few buckets)."""
+    value = json.loads(text)
+    if not isinstance(value, dict):
+        raise StoreError("a stored bucket is not a JSON object")
+    return tuple(value.items())
+
 
 def _version(row: sqlite3.Row, keys: tuple[str, ...] = ()) -> RecordVersion:
-    bucket = None if row["bucket"] is None else json.loads(row["bucket"])
+    bucket = None if row["bucket"] is None else dict(_bucket_items(row["bucket"]))
     return RecordVersion(
         record_id=row["record_id"],
         version=row["version"],
@@ -37,21 +56,37 @@ def _version(row: sqlite3.Row, keys: tuple[str, ...] = ()) -> RecordVersion:
 
 
 def latest_versions(conn: sqlite3.Connection, keys: Iterable[str]) -> dict[str, RecordVersion]:
-    """For each known key, the latest version of the record it names."""
+    """For each known key, the latest version of the record it names (one query per chunk of
+    keys, one more per chunk of the records found, for the keys that name them)."""
+    wanted = list(dict.fromkeys(keys))
+    rows: dict[str, sqlite3.Row] = {}
+    for chunk in chunks(wanted):
+        cursor = conn.execute(_BY_KEY + f"({marks(chunk)})", chunk)
+        rows.update((row["key"], row) for row in cursor)
+    names = _names(conn, {row["record_id"] for row in rows.values()})
+    versions: dict[str, RecordVersion] = {}
     found: dict[str, RecordVersion] = {}
-    for key in dict.fromkeys(keys):
-        row = conn.execute(
-            "SELECT r.record_id, r.version, r.content_sha256, r.bucket, r.exposure_minor, "
-            "r.hub_buyer FROM record_keys k JOIN records r ON r.record_id = k.record_id "
-            "WHERE k.key = ? ORDER BY r.version DESC LIMIT 1",
-            (key,),
-        ).fetchone()
+    for key in wanted:
+        row = rows.get(key)
         if row is not None:
-            names = conn.execute(
-                "SELECT key FROM record_keys WHERE record_id = ? ORDER BY key", (row[0],)
-            ).fetchall()
-            found[key] = _version(row, tuple(n[0] for n in names))
+            record_id = row["record_id"]
+            if record_id not in versions:
+                versions[record_id] = _version(row, names.get(record_id, ()))
+            found[key] = versions[record_id]
     return found
+
+
+def _names(conn: sqlite3.Connection, record_ids: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """The business keys naming each record, sorted."""
+    names: dict[str, list[str]] = {}
+    for chunk in chunks(sorted(record_ids)):
+        for record_id, key in conn.execute(
+            "SELECT record_id, key FROM record_keys WHERE record_id IN "  # noqa: S608
+            f"({marks(chunk)}) ORDER BY record_id, key",
+            chunk,
+        ):
+            names.setdefault(record_id, []).append(key)
+    return {record_id: tuple(keys) for record_id, keys in names.items()}
 
 
 def put_versions(
@@ -62,37 +97,72 @@ def put_versions(
     submission_id: str,
     now: str,
 ) -> None:
-    """Insert attached versions and their keys; a key already naming another record, or a
-    version number that is not the next one, is an error (the transaction rolls back)."""
-    for v in versions:
-        latest = conn.execute(
-            "SELECT MAX(version) FROM records WHERE record_id = ?", (v.record_id,)
-        ).fetchone()[0]
-        if v.version != (latest or 0) + 1:
-            raise StoreError(
-                f"record {v.record_id}: version {v.version} does not follow {latest or 0}"
+    """Insert attached versions and their keys, in batches; a key already naming another
+    record, or a version number that is not the next one, is an error (the caller's
+    transaction rolls back). Errors are those a one-by-one insert in order would meet first.
+    """
+    latest = _max_versions(conn, {v.record_id for v in versions})
+    accepted = list(versions)
+    refused: StoreError | None = None
+    for i, v in enumerate(versions):
+        before = latest.get(v.record_id, 0)
+        if v.version != before + 1:
+            refused = StoreError(
+                f"record {v.record_id}: version {v.version} does not follow {before}"
             )
-        conn.execute(
-            "INSERT INTO records (record_id, version, content_sha256, run_id, submission_id, "
-            "bucket, exposure_minor, recorded_at, hub_buyer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (v.record_id, v.version, v.content_sha256, run_id, submission_id,
-             None if v.bucket is None else to_json(v.bucket, "bucket"), v.exposure_minor, now,
-             v.hub_buyer),
-        )
-        for key in v.keys:
+            accepted = accepted[:i]
+            break
+        latest[v.record_id] = v.version
+    conn.executemany(
+        "INSERT INTO records (record_id, version, content_sha256, run_id, submission_id, "
+        "bucket, exposure_minor, recorded_at, hub_buyer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(v.record_id, v.version, v.content_sha256, run_id, submission_id,
+          None if v.bucket is None else to_json(v.bucket, "bucket"), v.exposure_minor, now,
+          v.hub_buyer) for v in accepted],
+    )
+    conn.executemany(  # the version each one follows is no longer the latest
+        "UPDATE records SET superseded = 1 WHERE record_id = ? AND version = ?",
+        [(v.record_id, v.version - 1) for v in accepted if v.version > 1],
+    )
+    _claim_keys(conn, accepted)
+    if refused is not None:
+        raise refused
+
+
+def _max_versions(conn: sqlite3.Connection, record_ids: Iterable[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for chunk in chunks(sorted(record_ids)):
+        found.update(
             conn.execute(
-                "INSERT OR IGNORE INTO record_keys (key, record_id) VALUES (?, ?)",
-                (key, v.record_id),
-            )
-            owner = conn.execute(
-                "SELECT record_id FROM record_keys WHERE key = ?", (key,)
-            ).fetchone()[0]
-            if owner != v.record_id:
-                raise StoreError(f"record {v.record_id}: a key already names record {owner}")
-        conn.executemany(
-            "INSERT OR IGNORE INTO record_keys (key, record_id) VALUES (?, ?)",
-            [(alias, v.record_id) for alias in v.aliases],
+                "SELECT record_id, MAX(version) FROM records WHERE record_id IN "  # noqa: S608
+                f"({marks(chunk)}) GROUP BY record_id",
+                chunk,
+            ).fetchall()
         )
+    return found
+
+
+def _claim_keys(conn: sqlite3.Connection, versions: Sequence[RecordVersion]) -> None:
+    """Name each record by its keys, then its aliases, in order; a key (not an alias) that
+    already names another record is an error. ``INSERT OR IGNORE`` never changes a key's
+    owner, so the owners after the batch are those each insert met in turn."""
+    conn.executemany(
+        "INSERT OR IGNORE INTO record_keys (key, record_id) VALUES (?, ?)",
+        [(key, v.record_id) for v in versions for key in (*v.keys, *v.aliases)],
+    )
+    owners: dict[str, str] = {}
+    for chunk in chunks(dict.fromkeys(k for v in versions for k in v.keys)):
+        owners.update(
+            conn.execute(
+                "SELECT key, record_id FROM record_keys WHERE key IN "  # noqa: S608
+                f"({marks(chunk)})",
+                chunk,
+            ).fetchall()
+        )
+    for v in versions:
+        for key in v.keys:
+            if owners[key] != v.record_id:
+                raise StoreError(f"record {v.record_id}: a key already names record {owners[key]}")
 
 
 def exposure_book(conn: sqlite3.Connection) -> list[RecordVersion]:

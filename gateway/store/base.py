@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 from gateway.ledger import LedgerAnchor, LedgerEntry
 
@@ -73,6 +73,16 @@ class RecordVersion:
     exposure_minor: int | None = None
     aliases: tuple[str, ...] = ()  # keys that name it unless they already name another record
     hub_buyer: str | None = None
+
+
+class BucketTotal(NamedTuple):
+    """The k rule's input for one exposure bucket: how many records of the exporter's book
+    (the latest attached version of each) add exposure to ``bucket``, and their sum in integer
+    minor units. ``bucket`` is the stored bucket key (``BucketKey.as_dict()``)."""
+
+    bucket: dict[str, str]
+    records: int
+    total_minor: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,6 +285,8 @@ class Store(Protocol):
     def latest_versions(self, keys: Iterable[str]) -> dict[str, RecordVersion]: ...
 
     def exposure_book(self) -> list[RecordVersion]: ...
+
+    def exposure_totals(self, overrides: Iterable[RecordVersion] = ()) -> list[BucketTotal]: ...
 
     def hub_book(self) -> list[HubBookEntry]: ...
 

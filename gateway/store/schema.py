@@ -27,6 +27,11 @@ Tables are laid out for crash-proof delivery and the disclosure ledger:
 - version 7 (docs/hub.md): ``records.hub_buyer``, the buyer id shared across exporters (an
   insurer buyer code or a consortium pseudonym) that hub contributions are bucketed by; NULL
   for versions attached before, or without a common id.
+- version 8 (docs/reliability.md): ``records.superseded`` (1 once a later version of the record
+  is stored; set for existing rows by the step itself), a partial index over the latest versions
+  that add exposure, so the exposure totals per bucket are summed from the index without reading
+  every version into memory, and ``record_keys_by_record``, so the keys naming a record are found
+  without a scan.
 """
 
 from __future__ import annotations
@@ -219,7 +224,21 @@ _V6: Final[tuple[str, ...]] = (
 
 _V7: Final[tuple[str, ...]] = ("ALTER TABLE records ADD COLUMN hub_buyer TEXT",)
 
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
+_V8: Final[tuple[str, ...]] = (
+    "ALTER TABLE records ADD COLUMN superseded INTEGER NOT NULL DEFAULT 0 "
+    "CHECK (superseded IN (0, 1))",
+    """
+    UPDATE records SET superseded = 1
+    WHERE version < (SELECT MAX(m.version) FROM records m WHERE m.record_id = records.record_id)
+    """,
+    """
+    CREATE INDEX records_book ON records (bucket, exposure_minor, superseded)
+    WHERE superseded = 0 AND bucket IS NOT NULL AND exposure_minor IS NOT NULL
+    """,
+    "CREATE INDEX record_keys_by_record ON record_keys (record_id)",
+)
+
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
 """Migration steps in order; step ``i`` takes the schema from version ``i`` to ``i + 1``."""
 
 SCHEMA_VERSION: Final[int] = len(MIGRATIONS)

@@ -18,10 +18,18 @@ from typing import TYPE_CHECKING, Any
 from gateway.canonical import canonical_json, sha256_hex
 from gateway.errors import StoreError
 from gateway.ledger import LedgerAnchor, LedgerEntry, format_recorded_at
-from gateway.store import _governance, _history, _ledger, _records, _rows
+from gateway.store import _book, _governance, _history, _ledger, _records, _rows
 from gateway.store import _queries as _q
-from gateway.store._connection import connect, ensure_private_file, migrate, transaction
+from gateway.store._batch import chunks, marks
+from gateway.store._connection import (
+    connect,
+    ensure_private_file,
+    migrate,
+    read_snapshot,
+    transaction,
+)
 from gateway.store.base import (
+    BucketTotal,
     Checkpoint,
     HubBookEntry,
     PendingRecord,
@@ -161,6 +169,14 @@ class SqliteStore:
         with self._connection() as conn:
             return _records.exposure_book(conn)
 
+    def exposure_totals(self, overrides: Iterable[RecordVersion] = ()) -> list[BucketTotal]:
+        """Records and exposure total per bucket over the latest attached version of every
+        record, with ``overrides`` (versions about to be committed; the last one per record
+        wins) replacing their records' stored latest versions. Summed in SQL: memory grows
+        with the number of buckets, not of records. Sorted by bucket; integers only."""
+        with self._connection() as conn, read_snapshot(conn):
+            return _book.exposure_totals(conn, overrides)
+
     def hub_book(self) -> list[HubBookEntry]:
         """The exposure book with each record's common buyer id, for hub contributions."""
         with self._connection() as conn:
@@ -193,23 +209,22 @@ class SqliteStore:
         with self._write() as conn:
             _q.run(conn, run_id)
             now = self._now()
-            added = 0
+            rows: dict[tuple[str, str], tuple[Any, ...]] = {}  # the first of identical rows
             for it in items:
                 raw_json = _rows.to_json(dict(it.raw), f"raw row {it.source} row {it.row}")
                 digest = _quarantine_digest(it, raw_json)
-                if conn.execute(
-                    "SELECT 1 FROM quarantine WHERE source = ? AND raw_sha256 = ? "
-                    "AND status = 'open'",
+                rows.setdefault(
                     (it.source, digest),
-                ).fetchone():
-                    continue
-                conn.execute(
-                    "INSERT INTO quarantine (run_id, source, row, field, reason, raw_json, "
-                    "created_at, raw_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (run_id, it.source, it.row, it.field, it.reason, raw_json, now, digest),
                 )
-                added += 1
-            return added
+            for still_open in _open_quarantine(conn, list(rows)):
+                rows.pop(still_open, None)
+            conn.executemany(
+                "INSERT INTO quarantine (run_id, source, row, field, reason, raw_json, "
+                "created_at, raw_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                list(rows.values()),
+            )
+            return len(rows)
 
     def list_quarantine(
         self,
@@ -248,14 +263,11 @@ class SqliteStore:
     def set_quarantine_status(self, entry_ids: Iterable[int], status: QuarantineStatus) -> int:
         """Move open entries to ``status``; returns how many changed."""
         with self._write() as conn:
-            changed = 0
-            for entry_id in entry_ids:
-                cursor = conn.execute(
-                    "UPDATE quarantine SET status = ? WHERE id = ? AND status = 'open'",
-                    (status.value, entry_id),
-                )
-                changed += cursor.rowcount
-            return changed
+            cursor = conn.executemany(
+                "UPDATE quarantine SET status = ? WHERE id = ? AND status = 'open'",
+                [(status.value, entry_id) for entry_id in dict.fromkeys(entry_ids)],
+            )
+            return max(cursor.rowcount, 0)
 
     # -- outbox -----------------------------------------------------------------------------
 
@@ -548,6 +560,25 @@ class SqliteStore:
         """Quarantined rows per status."""
         with self._connection() as conn:
             return _history.quarantine_counts(conn)
+
+
+def _open_quarantine(
+    conn: sqlite3.Connection, wanted: Iterable[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    """Which ``(source, raw_sha256)`` pairs are already open in the quarantine."""
+    by_source: dict[str, list[str]] = {}
+    for source, digest in wanted:
+        by_source.setdefault(source, []).append(digest)
+    found: set[tuple[str, str]] = set()
+    for source, digests in by_source.items():
+        for chunk in chunks(digests):
+            rows = conn.execute(
+                "SELECT raw_sha256 FROM quarantine "  # noqa: S608 - placeholders only
+                f"WHERE status = 'open' AND source = ? AND raw_sha256 IN ({marks(chunk)})",
+                (source, *chunk),
+            )
+            found.update((source, row[0]) for row in rows)
+    return found
 
 
 def _quarantine_digest(item: QuarantineItem, raw_json: str) -> str:

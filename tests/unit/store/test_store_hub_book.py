@@ -45,10 +45,10 @@ def test_a_version_6_store_migrates_and_keeps_its_records_without_a_common_id(
                 ("a" * 64, json.dumps(BUCKET)),
             )
     store = SqliteStore(path)
-    assert store.schema_version == SCHEMA_VERSION == 7
+    assert store.schema_version == SCHEMA_VERSION >= 7
     with sqlite3.connect(path) as conn:
         columns = [row[1] for row in conn.execute("PRAGMA table_info(records)")]
-    assert columns[-1] == "hub_buyer"
+    assert "hub_buyer" in columns
     assert store.hub_book() == [HubBookEntry("rec_old", None, "DE", "EUR", "2026-05", 700)]
     _put(store, "sub_2", 1, RecordVersion("rec_old", 2, "b" * 64, (), BUCKET, 900, (), "ic:A1"))
     assert store.hub_book() == [HubBookEntry("rec_old", "ic:A1", "DE", "EUR", "2026-05", 900)]
