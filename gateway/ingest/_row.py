@@ -24,6 +24,11 @@ _LONG_TEXT_MAX: Final = 1024
 _LONG_TEXT: Final = frozenset({"buyer.address", "description"})
 
 
+def text_limit(name: str, max_field_chars: int) -> int:
+    """The longest text :meth:`RowReader.text` accepts for field ``name``."""
+    return min(_LONG_TEXT_MAX if name in _LONG_TEXT else _TEXT_MAX, max_field_chars)
+
+
 def hide_values(message: str, raw: Mapping[str, str | None]) -> str:
     """``message``, or ``"invalid value"`` if it quotes any (stripped, 2+ character) raw value."""
     values = (v.strip() for v in raw.values() if v is not None)
@@ -127,8 +132,7 @@ class RowReader:
         return value
 
     def text(self, name: str, *, required: bool = False) -> str | None:
-        limit = _LONG_TEXT_MAX if name in _LONG_TEXT else _TEXT_MAX
-        max_chars = min(limit, self.limits.max_field_chars)
+        max_chars = text_limit(name, self.limits.max_field_chars)
         if required:
             return self.need(name, max_chars=max_chars)
         return self.get(name, max_chars=max_chars)

@@ -24,7 +24,9 @@ from typing import Any, Final, NoReturn
 from pydantic import ValidationError
 
 from gateway.errors import RecordError
+from gateway.ingest._customs_fast import CustomsPlan
 from gateway.ingest._customs_row import DeclarationRow
+from gateway.ingest._fast import Fallback
 from gateway.ingest._row import check_amount, check_currency, hide_values, refuse_lossy
 from gateway.ingest.customs_mapping import DECLARATION_FIELDS, CustomsMapping
 from gateway.ingest.customs_status import DeclarationStatus, apply_statuses, status_from_lookup
@@ -46,6 +48,10 @@ __all__ = [
 DeclarationItem = ExportDeclaration | Quarantined
 
 _DEFAULT_LIMITS: Final = Limits()
+_MAX_PLANS: Final = 32
+#: Compiled fast paths by (mapping, limits) identity; each plan holds both, so no id is reused
+#: while its entry lives.
+_PLANS: dict[tuple[int, int], CustomsPlan] = {}
 _DECLARATION: Final = re.compile(r"[0-9A-Z]{10,20}")
 _DECLARATION_REASON: Final = (
     "not a declaration number (10 to 20 letters or digits; dashes and spaces are ignored)"
@@ -153,6 +159,19 @@ def _validation_failure(row: DeclarationRow, exc: ValidationError) -> NoReturn:
     row.fail(name, hide_values(str(err["msg"]), row.raw))
 
 
+def customs_plan(
+    mapping: CustomsMapping, columns: Mapping[str, str], limits: Limits
+) -> CustomsPlan:
+    """The compiled fast path for ``mapping``, a file's ``columns`` and ``limits`` (cached)."""
+    key = (id(mapping), id(limits))
+    plan = _PLANS.get(key)
+    if plan is None or not plan.serves(mapping, columns, limits):
+        if len(_PLANS) >= _MAX_PLANS:
+            _PLANS.clear()
+        plan = _PLANS[key] = CustomsPlan(mapping, columns, limits)
+    return plan
+
+
 def normalise_declaration(
     raw: Mapping[str, str | None],
     mapping: CustomsMapping,
@@ -165,8 +184,31 @@ def normalise_declaration(
     """Turn one raw row into a declaration; :class:`RecordError` for the first problem found.
 
     ``columns`` maps each field to the column this file uses for it (see
-    :meth:`CustomsMapping.resolve`); by default it is resolved against the row's own keys.
+    :meth:`CustomsMapping.resolve`); by default it is resolved against the row's own keys. A
+    clean row takes the compiled fast path (:mod:`gateway.ingest._fast`); any other row, and
+    every row that fails, is decided by :func:`normalise_declaration_full`.
     """
+    if columns is None:
+        columns = mapping.resolve(raw.keys())[0]
+    try:
+        return customs_plan(mapping, columns, limits).declaration(raw, source, row)
+    except Fallback:
+        return normalise_declaration_full(
+            raw, mapping, source=source, row=row, columns=columns, limits=limits
+        )
+
+
+def normalise_declaration_full(
+    raw: Mapping[str, str | None],
+    mapping: CustomsMapping,
+    *,
+    source: str,
+    row: int,
+    columns: Mapping[str, str] | None = None,
+    limits: Limits = _DEFAULT_LIMITS,
+) -> ExportDeclaration:
+    """:func:`normalise_declaration` without the fast path: every check made field by field,
+    in field order, and the declaration validated by its model."""
     if columns is None:
         columns = mapping.resolve(raw.keys())[0]
     state = DeclarationRow(raw, mapping, columns, source=source, row=row, limits=limits)

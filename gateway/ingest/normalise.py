@@ -10,6 +10,11 @@ decoded (a U+FFFD replacement character, whether a lossy upstream produced it or
 literally, or an unpaired surrogate from a JSON escape): such a row is quarantined naming the
 field, and its raw columns are not kept (:func:`mapped_raw`), so no U+FFFD is ever stored or
 forwarded.
+
+Speed: :func:`normalise` first tries a fast path compiled once per mapping and limits
+(:mod:`gateway.ingest._erp_fast`), which builds the record of a clean row without a second
+validation; any row it cannot vouch for, and so every row that fails, goes through
+:func:`normalise_full`, the field-by-field path above. Both give the same result.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from typing import Any, Final, NoReturn
 from pydantic import ValidationError
 
 from gateway.errors import RecordError
+from gateway.ingest._erp_fast import ErpPlan
+from gateway.ingest._fast import Fallback
 from gateway.ingest._row import RowReader, check_amount, check_currency, hide_values, refuse_lossy
 from gateway.ingest.line_items import ParsedLine, line_from_text, lines_from_json
 from gateway.ingest.mapping import CANONICAL_FIELDS, ColumnMapping
@@ -34,6 +41,10 @@ from gateway.model.country import is_country
 _DEFAULT_LIMITS: Final = Limits()
 _MAX_DIGITS: Final = 24
 _MAX_TENOR: Final = 3650
+_MAX_PLANS: Final = 32
+#: Compiled fast paths by (mapping, limits) identity; each plan holds both, so no id is reused
+#: while its entry lives.
+_PLANS: dict[tuple[int, int], ErpPlan] = {}
 _PAYMENT_CODES: Final = ", ".join(m.value for m in PaymentMethod)
 
 
@@ -166,6 +177,17 @@ def _validation_failure(row: RowReader, exc: ValidationError) -> NoReturn:
     row.fail(name, hide_values(str(err["msg"]), row.raw))
 
 
+def erp_plan(mapping: ColumnMapping, limits: Limits) -> ErpPlan:
+    """The compiled fast path for ``mapping`` and ``limits`` (built once, then cached)."""
+    key = (id(mapping), id(limits))
+    plan = _PLANS.get(key)
+    if plan is None or plan.mapping is not mapping or plan.limits is not limits:
+        if len(_PLANS) >= _MAX_PLANS:
+            _PLANS.clear()
+        plan = _PLANS[key] = ErpPlan(mapping, limits)
+    return plan
+
+
 def normalise(
     raw: Mapping[str, str | None],
     mapping: ColumnMapping,
@@ -174,7 +196,27 @@ def normalise(
     row: int,
     limits: Limits = _DEFAULT_LIMITS,
 ) -> ExportRecord:
-    """Turn one raw row into a record; :class:`RecordError` for the first problem found."""
+    """Turn one raw row into a record; :class:`RecordError` for the first problem found.
+
+    A clean row takes the compiled fast path (:mod:`gateway.ingest._fast`); any other row, and
+    every row that fails, is decided by :func:`normalise_full`.
+    """
+    try:
+        return erp_plan(mapping, limits).record(raw, source, row)
+    except Fallback:
+        return normalise_full(raw, mapping, source=source, row=row, limits=limits)
+
+
+def normalise_full(
+    raw: Mapping[str, str | None],
+    mapping: ColumnMapping,
+    *,
+    source: str,
+    row: int,
+    limits: Limits = _DEFAULT_LIMITS,
+) -> ExportRecord:
+    """:func:`normalise` without the fast path: every check made field by field, in field
+    order, and the record validated by its model."""
     state = RowReader(raw, mapping, source, row, limits)
     values = _fields(state)
     _cross_checks(state, values)

@@ -24,10 +24,13 @@ _SURROGATE: Final = re.compile("[\ud800-\udfff]")
 _SUSPECT: Final = re.compile(f"{_CONTROL.pattern}|{_BIDI.pattern}|{_SURROGATE.pattern}|\ufffd")
 #: Why a text cannot be trusted as decoded at all, or None (see :func:`lossy_reason`).
 _LOSSY: Final = re.compile(f"{_SURROGATE.pattern}|\ufffd")
+#: The first character :func:`check_text` or :func:`lossy_reason` would refuse, or None: text
+#: without one is faithfully decoded and free of control and bidi characters.
+find_suspect: Final = _SUSPECT.search
 FFFD_REASON: Final = "contains U+FFFD (the text was decoded with replacement characters)"
 SURROGATE_REASON: Final = "contains unpaired surrogates (not valid Unicode text)"
-_MIN_YEAR: Final = 1900
-_MAX_YEAR: Final = 2999
+MIN_YEAR: Final = 1900
+MAX_YEAR: Final = 2999
 _DIRECTIVES: Final = {"%Y": "year", "%m": "month", "%d": "day"}
 
 
@@ -173,7 +176,7 @@ def parse_date(value: str, formats: tuple[str, ...]) -> date:
         parsed = _try_format(text, fmt)
         if parsed is None:
             continue
-        if not _MIN_YEAR <= parsed.year <= _MAX_YEAR:
-            raise FieldValueError(f"date outside the years {_MIN_YEAR} to {_MAX_YEAR}")
+        if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+            raise FieldValueError(f"date outside the years {MIN_YEAR} to {MAX_YEAR}")
         return parsed
     raise FieldValueError("not a date in the mapping's date_format")

@@ -27,7 +27,12 @@ def normalise_declaration_number(value: str) -> str:
 
 
 class ExportDeclaration(BaseModel):
-    """One export declaration as accepted by customs."""
+    """One export declaration as accepted by customs.
+
+    Ingest builds declarations of clean rows without validating them again, once its own
+    checks have passed (``gateway/ingest/_customs_fast.py``): a constraint added here must be
+    checked there too.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 

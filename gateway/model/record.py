@@ -148,7 +148,12 @@ class LineItem(BaseModel):
 
 
 class ExportRecord(BaseModel):
-    """One export shipment/invoice in canonical form."""
+    """One export shipment/invoice in canonical form.
+
+    Ingest builds records of clean rows without validating them again, once its own checks
+    have passed (``gateway/ingest/_erp_fast.py``): a constraint added here (or to
+    :class:`Buyer` or :class:`LineItem`) must be checked there too.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
