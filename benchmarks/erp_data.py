@@ -10,7 +10,7 @@ generated: memory stays flat whatever the size.
 
 The data are deterministic for a seed and shaped like a large exporter's book:
 
-- 2,000 buyers in 24 countries, each with its insurer buyer code, paying in USD, EUR or JPY;
+- 500 buyers in 24 countries, each with its insurer buyer code, paying in USD, EUR or JPY;
 - invoices over one year, due 30 to 180 days after shipment;
 - 94 % of shipments appear in both files, linked by the export declaration number;
 - 3 % are missing from the ERP export (the forgotten shipments customs catches);
@@ -78,7 +78,7 @@ def _buyers(rng: random.Random, count: int) -> list[tuple[str, str, str, str, st
 def generate(shipments: int, out: Path, *, seed: int = 8) -> Expected:
     """Write ``erp.csv`` and ``customs.csv`` for ``shipments`` shipments into ``out``."""
     rng = random.Random(seed)  # noqa: S311 - benchmark data, not secrets
-    buyers = _buyers(rng, 2000)
+    buyers = _buyers(rng, 500)
     out.mkdir(parents=True, exist_ok=True)
     erp_rows = customs_rows = erp_only = customs_only = 0
     with (out / "erp.csv").open("w", newline="", encoding="utf-8") as erp_file, \
