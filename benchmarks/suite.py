@@ -414,6 +414,11 @@ def _checks(size: dict[str, Any]) -> list[str]:
     failed = sorted(name for name, ok in found.items() if not ok)
     lines = [f"- correctness checks: {len(found) - len(failed)} of {len(found)} hold"
              + (f"; FAILED: {', '.join(failed)}" if failed else "")]
+    pairs = size["stages"].get("reconcile", {}).get("fuzzy_pairs_of_unlinked_shipments")
+    if pairs:
+        lines.append(f"- reconciliation paired {pairs:,} ERP-only invoices with customs-only "
+                     "declarations of the same buyer, amount and dates (fuzzy matches of "
+                     "shipments the generator did not link)")
     e2e = size["stages"].get("e2e", {}).get("checks", {})
     for name in ("e2e_insurer_decrypted_totals_equal_attached_sums", "e2e_accounts_balance"):
         if name in e2e:
