@@ -36,24 +36,8 @@ from gateway.model import MINOR_UNITS, ExportDeclaration, PaymentMethod
 from gateway.model.country import is_country
 from gateway.model.declaration import normalise_declaration_number
 
-_DECLARATION_FIELDS: Final = (
-    "source_ref",
-    "declaration_number",
-    "acceptance_date",
-    "loading_date",
-    "shipped",
-    "exporter_id",
-    "buyer_name",
-    "buyer_code",
-    "destination_country",
-    "hs_code",
-    "payment_method",
-    "currency",
-    "amount",
-    "fob_krw",
-    "invoice_number",
-    "bl_number",
-)
+#: The model's fields: where the row came from, then every field a mapping can fill.
+_DECLARATION_FIELDS: Final = ("source_ref", *DECLARATION_FIELDS)
 _FIELDS_SET: Final = frozenset(_DECLARATION_FIELDS)
 _ENABLED: Final = constructible(ExportDeclaration, _DECLARATION_FIELDS)
 #: Fields the full path reads with ``DeclarationRow.text`` (at most 256 characters).
