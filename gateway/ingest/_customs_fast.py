@@ -15,6 +15,7 @@ from typing import Final
 
 from gateway.ingest._customs_row import DeclarationRow
 from gateway.ingest._fast import (
+    PAYMENT_METHODS,
     Fallback,
     Number,
     SourceRefs,
@@ -26,13 +27,14 @@ from gateway.ingest._fast import (
     make_cells,
     need,
     number_parser,
+    optional_code,
     read_cells,
     trusted,
 )
 from gateway.ingest._row import MAX_AMOUNT_DIGITS
 from gateway.ingest.customs_mapping import DECLARATION_FIELDS, CustomsMapping
 from gateway.limits import Limits
-from gateway.model import MINOR_UNITS, ExportDeclaration, PaymentMethod
+from gateway.model import MINOR_UNITS, ExportDeclaration
 from gateway.model.country import is_country
 from gateway.model.declaration import normalise_declaration_number
 
@@ -47,7 +49,6 @@ _TEXTS: Final = frozenset(
 _TEXT_MAX: Final = 256
 _DECLARATION: Final = re.compile(r"[0-9A-Z]{10,20}")
 _SHIPPED: Final = {"Y": True, "N": False}
-_PAYMENT: Final = {m.value: m for m in PaymentMethod}
 _FOB_DIGITS: Final = 20
 
 
@@ -116,7 +117,7 @@ class CustomsPlan:
             "buyer_code": text["buyer_code"],
             "destination_country": _country(need(text["destination_country"])),
             "hs_code": hs_digits(need(text["hs_code"])),
-            "payment_method": _payment_method(text["payment_method"]),
+            "payment_method": optional_code(PAYMENT_METHODS, text["payment_method"]),
             "currency": currency,
             "amount": amount[0],
             "fob_krw": self._fob_krw(text["fob_krw"]),
@@ -150,11 +151,3 @@ def _country(text: str) -> str:
         raise Fallback
     return code
 
-
-def _payment_method(text: str | None) -> PaymentMethod | None:
-    if text is None:
-        return None
-    method = _PAYMENT.get(text.upper())
-    if method is None:
-        raise Fallback
-    return method

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from typing import Final
 
 from gateway.ingest._fast import (
+    INCOTERMS,
+    PAYMENT_METHODS,
     Cell,
     Fallback,
     Number,
@@ -27,6 +29,7 @@ from gateway.ingest._fast import (
     make_cells,
     need,
     number_parser,
+    optional_code,
     read_cells,
     trusted,
 )
@@ -35,7 +38,7 @@ from gateway.ingest.line_items import lines_from_json
 from gateway.ingest.mapping import CANONICAL_FIELDS, ColumnMapping
 from gateway.ingest.parse import FieldValueError
 from gateway.limits import Limits
-from gateway.model import MINOR_UNITS, Buyer, ExportRecord, Incoterm, LineItem, PaymentMethod
+from gateway.model import MINOR_UNITS, Buyer, ExportRecord, LineItem
 from gateway.model.country import is_country
 
 _RECORD: Final = (
@@ -68,8 +71,6 @@ _ENABLED: Final = (
     and constructible(Buyer, _BUYER)
     and constructible(LineItem, _LINE)
 )
-_PAYMENT: Final = {m.value: m for m in PaymentMethod}
-_INCOTERMS: Final = {m.value: m for m in Incoterm}
 _MAX_TENOR: Final = 3650
 _MAX_LINES: Final = 1000  # LineItem tuple bound of ExportRecord
 _QUANTITY_DIGITS: Final = 20
@@ -143,7 +144,7 @@ class ErpPlan:
         amount = self.number(need(text["amount"]))
         if minor is None or not amount_ok(amount, currency, minor, MAX_AMOUNT_DIGITS):
             raise Fallback
-        payment_method = _PAYMENT.get(need(text["payment_method"]).upper())
+        payment_method = PAYMENT_METHODS.get(need(text["payment_method"]).upper())
         due = text["due_date"]
         due_date = None if due is None else read_date(due)
         tenor_days = _tenor(text["tenor_days"])
@@ -163,7 +164,7 @@ class ErpPlan:
             "payment_method": payment_method,
             "due_date": due_date,
             "tenor_days": tenor_days,
-            "incoterms": _incoterms(text["incoterms"]),
+            "incoterms": optional_code(INCOTERMS, text["incoterms"]),
             "hs_code": hs_digits(need(text["hs_code"])),
             "description": text["description"],
             "line_items": self._lines(raw, text),
@@ -223,14 +224,6 @@ def _tenor(text: str | None) -> int | None:
         raise Fallback
     return days
 
-
-def _incoterms(text: str | None) -> Incoterm | None:
-    if text is None:
-        return None
-    code = _INCOTERMS.get(text.upper())
-    if code is None:
-        raise Fallback
-    return code
 
 
 def _line(description: str | None, quantity: Number, price: Number) -> LineItem:

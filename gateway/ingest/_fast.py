@@ -35,9 +35,25 @@ from gateway.ingest.parse import (
     parse_date,
     parse_decimal,
 )
-from gateway.model import to_minor
+from gateway.model import Incoterm, PaymentMethod, to_minor
 
 M = TypeVar("M", bound=BaseModel)
+E = TypeVar("E")
+
+#: Canonical codes of the enumerations a row names, for case-insensitive lookup.
+PAYMENT_METHODS: Final = {m.value: m for m in PaymentMethod}
+INCOTERMS: Final = {m.value: m for m in Incoterm}
+
+
+def optional_code(table: Mapping[str, E], text: str | None) -> E | None:
+    """The member ``text`` names in ``table`` (any case); None for no value, :class:`Fallback`
+    for a code the table does not know (the full path then says why)."""
+    if text is None:
+        return None
+    member = table.get(text.upper())
+    if member is None:
+        raise Fallback
+    return member
 
 #: Longest ``source_ref`` the record models take (their ``Text`` bound).
 SOURCE_REF_MAX: Final = 256
