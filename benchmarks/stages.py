@@ -129,7 +129,9 @@ def measure(stage: Stage, manifest: Manifest) -> dict[str, Any]:
     started = time.perf_counter()
     timed = stage.run(state)
     elapsed = time.perf_counter() - started
-    peak = _maxrss_mib()
+    # The reset mark is taken a moment before ``base`` is read: a few KiB allocated in between
+    # may put ``base`` above the mark, and the peak is at least what was resident.
+    peak = max(_maxrss_mib(), base)
     seconds = timed.seconds if timed.seconds is not None else elapsed
     growth = max(0.0, peak - base)
     out: dict[str, Any] = {

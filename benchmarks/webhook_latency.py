@@ -392,13 +392,13 @@ def _install_timers() -> tuple[Any, list[_Push]]:
     patch(pipeline.Pipeline, "_exposure_snapshot", "pipeline.exposure_snapshot")
     patch(pipeline.Pipeline, "_emit", "pipeline.emit")
     patch(pipeline, "transform", "pipeline.transform")
-    patch(pipeline, "encrypt_bucket_totals", "pipeline.encrypt")
+    patch(pipeline, "snapshot_ciphertexts", "pipeline.encrypt")
     patch(pipeline, "sign_submission", "pipeline.sign")
     patch(pipeline, "canonical_json", "pipeline.canonical_json")
     patch(ExportRecord, "policy_input", "pipeline.policy_input")
     patch(VersionTracker, "identify", "pipeline.versions_identify")
     patch(VersionTracker, "attach", "pipeline.versions_attach")
-    for method in ("begin_run", "finish_run", "put_submission", "exposure_book",
+    for method in ("begin_run", "finish_run", "put_submission", "exposure_totals",
                    "latest_versions", "get_meta", "get_submission", "ledger_head",
                    "add_quarantine"):
         patch(sqlite_store.SqliteStore, method, f"store.{method}")

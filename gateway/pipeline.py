@@ -26,7 +26,7 @@ from gateway.crypto import (
     PseudonymKey,
     SigningKey,
 )
-from gateway.crypto.obfuscators import ObfuscatorSource
+from gateway.crypto.obfuscators import ObfuscatorSource, Patient
 from gateway.delivery import Courier, DeliveryReport, DeliverySettings, InsurerSink, ReceiptCheck
 from gateway.errors import AccountingError
 from gateway.guard import Receivable
@@ -82,6 +82,25 @@ class PreviewRow:
     attachment: dict[str, Any] | None
     exposure_minor: int | None
     reason: str | None
+
+
+@dataclass(frozen=True)
+class SnapshotPlan:
+    """An exposure snapshot to send: the aggregate, its digest, and the stored snapshot digest
+    and ciphertext memory it was planned against."""
+
+    aggregate: Aggregate
+    digest: str
+    replaces: str | None
+    memory: str | None
+
+
+@dataclass(frozen=True)
+class SealedSnapshot:
+    """A snapshot's bucket ciphertexts (in bucket order) and the memory kept for the next."""
+
+    ciphertexts: list[str]
+    memory: str
 
 
 Progress = Callable[[str, int], None]
@@ -164,8 +183,13 @@ class Pipeline:
         as_of: date | None = None,
         checkpoints: Callable[[Mapping[str, SourceAccount]], Sequence[Checkpoint]] | None = None,
         skipped: Mapping[str, str] | None = None,
+        snapshot: bool = True,
     ) -> SyncResult:
         """Ingest every source to the end and write the resulting submissions to the outbox.
+
+        With ``snapshot=False`` the run's submissions carry its attachments only; the exposure
+        snapshot is left to a later :meth:`plan_snapshot` (the webhook defers it, so a push is
+        durable without waiting for Paillier encryption).
 
         ``checkpoints`` gives, from the final accounts, the sources' checkpoints; they are
         written with the run's account when it finishes (never for an interrupted run).
@@ -191,7 +215,7 @@ class Pipeline:
             )
             result.reconciliation = summary
             stream = attachable
-        self._attach(result, stream, extra)
+        self._attach(result, stream, extra, snapshot=snapshot)
         if result.reconciliation is not None and self._explained:
             _drop_explained(result.reconciliation, self._explained)
         self._check_account(result)
@@ -259,10 +283,13 @@ class Pipeline:
         result: SyncResult,
         stream: Iterable[tuple[ExportRecord, Attribution]],
         extra: Mapping[str, dict[str, Any]],
+        *,
+        snapshot: bool = True,
     ) -> None:
         """Versions, policy, transform over ``stream``; chunks go to the outbox, each committed
         with the record versions it attaches. Records unchanged since they were attached are
-        not decided or sent again. The last submission carries the exposure snapshot."""
+        not decided or sent again. The last submission carries the exposure snapshot (unless
+        ``snapshot`` is false)."""
         tracker = VersionTracker(self._store, self._source_names, self._declarations_of)
         pending: list[tuple[dict[str, Any], RecordVersion]] = []
         limit = self._rt.limits.max_attachments_per_submission
@@ -274,6 +301,9 @@ class Pipeline:
                 if self._emit(result, chunk, None, sequence, final=False):
                     tracker.committed(version for _, version in chunk)
                 sequence += 1
+        if not snapshot:
+            self._emit(result, pending, None, sequence, final=True)
+            return
         aggregate = self._exposure_snapshot([v for _, v in pending])
         result.buckets = len(aggregate.buckets)
         result.suppressed_records = aggregate.suppressed_records
@@ -327,6 +357,52 @@ class Pipeline:
                     attached.append((attachment, version))
             batch = batch[cut:]
         return attached
+
+    # -- deferred exposure snapshot (the webhook's) ------------------------------------------
+    def plan_snapshot(self) -> SnapshotPlan | None:
+        """The exposure snapshot of the book as the store holds it now, or None when the
+        insurer already has it. It only reads the store (sums in SQL), so it needs no writer
+        lock: :meth:`write_snapshot` refuses a plan another snapshot overtook. The encryption
+        is :meth:`seal_snapshot`."""
+        replaces = self._store.get_meta(EXPOSURE_META)  # read first: see write_snapshot
+        aggregate = self._exposure_snapshot(())
+        digest = self._snapshot_digest(aggregate)
+        if digest == replaces or not aggregate.buckets:
+            return None
+        return SnapshotPlan(aggregate, digest, replaces, self._store.get_meta(EXPOSURE_CIPHERTEXTS))
+
+    def seal_snapshot(self, plan: SnapshotPlan, *, patience_s: float = 0.0) -> SealedSnapshot:
+        """Encrypt a planned snapshot. Touches no store, so it may run outside the lock that
+        serialises writers. ``patience_s``: how long each encryption may wait for a background
+        obfuscator before computing one itself (0: never waits)."""
+        source = self._rt.obfuscators
+        if source is not None and patience_s > 0:
+            source = Patient(source, patience_s)
+        return self._seal(plan.aggregate, plan.memory, source)
+
+    def write_snapshot(self, plan: SnapshotPlan, sealed: SealedSnapshot) -> SyncResult | None:
+        """Sign and store the snapshot as a run of its own; None (nothing written) when another
+        snapshot was stored since the plan was made: plan again."""
+        if self._store.get_meta(EXPOSURE_META) != plan.replaces:
+            return None
+        result = SyncResult(run_id="run_" + uuid.uuid4().hex, sources={})
+        self._store.begin_run(result.run_id, [])
+        result.buckets = len(plan.aggregate.buckets)
+        result.suppressed_records = plan.aggregate.suppressed_records
+        self._emit(result, [], plan.aggregate, 0, final=True,
+                   meta={EXPOSURE_META: plan.digest}, sealed=sealed)
+        self._store.finish_run(result.run_id, {}, source_summary={"sources": [], "skipped": {},
+                                                                  "snapshot": True})
+        return result
+
+    def _seal(
+        self, aggregate: Aggregate, memory: str | None, source: ObfuscatorSource | None = None
+    ) -> SealedSnapshot:
+        ciphertexts, remembered, _ = snapshot_ciphertexts(
+            self._rt.paillier_public_key, aggregate.buckets, memory,
+            source if source is not None else self._rt.obfuscators,
+        )
+        return SealedSnapshot(ciphertexts, remembered)
 
     def _exposure_snapshot(self, uncommitted: Sequence[RecordVersion]) -> Aggregate:
         """The k-rule aggregate of the exporter's whole book: the latest attached version of
@@ -488,9 +564,11 @@ class Pipeline:
         *,
         final: bool,
         meta: Mapping[str, str] | None = None,
+        sealed: SealedSnapshot | None = None,
     ) -> bool:
         """Sign and store one submission; False when there was nothing to send or the same
-        disclosure is already in the outbox (then nothing was written)."""
+        disclosure is already in the outbox (then nothing was written). ``sealed``: the
+        aggregate's ciphertexts, when they were computed beforehand."""
         attachments = [attachment for attachment, _ in attached]
         with_exposure = aggregate is not None and bool(aggregate.buckets)
         if not attachments and not with_exposure:
@@ -516,12 +594,9 @@ class Pipeline:
             return False
         exposure = None
         if aggregate is not None and with_exposure:
-            ciphertexts, memory, _ = snapshot_ciphertexts(
-                self._rt.paillier_public_key,
-                aggregate.buckets,
-                self._store.get_meta(EXPOSURE_CIPHERTEXTS),
-                self._rt.obfuscators,
-            )
+            if sealed is None:
+                sealed = self._seal(aggregate, self._store.get_meta(EXPOSURE_CIPHERTEXTS))
+            ciphertexts, memory = sealed.ciphertexts, sealed.memory
             meta = {**(meta or {}), EXPOSURE_CIPHERTEXTS: memory}
             exposure = {
                 "key_fingerprint": self._rt.paillier_public_key.fingerprint,

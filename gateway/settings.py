@@ -162,6 +162,10 @@ class ServiceSettings(_Strict):
     address_burst: int = Field(default=60, ge=1, le=100_000)
     signer_rate_per_s: float = Field(default=5.0, gt=0, le=10_000)
     signer_burst: int = Field(default=30, ge=1, le=100_000)
+    # The exposure snapshot follows pushes once they pause this long (0: inside every push),
+    # and at the latest this long after the first push it does not cover yet.
+    snapshot_delay_s: float = Field(default=2.0, ge=0, le=3600)
+    snapshot_max_delay_s: float = Field(default=30.0, ge=0, le=86_400)
 
 
 class DashboardSettings(_Strict):

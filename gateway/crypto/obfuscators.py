@@ -89,6 +89,11 @@ class ObfuscatorSource(abc.ABC):
     def take(self) -> Mpz:
         """A fresh obfuscator, handed out once and never again."""
 
+    def take_waiting(self, timeout: float) -> Mpz:
+        """Like :meth:`take`, but a source that precomputes in the background may first wait up
+        to ``timeout`` seconds for a value rather than compute one on the caller's thread."""
+        return self.take()
+
     def start(self) -> Self:
         """Start any background work; returns ``self``."""
         return self
@@ -249,6 +254,18 @@ class TextbookPool(ObfuscatorSource):
             self._inline += 1
         return textbook_obfuscator(self._n, self._n_square)
 
+    def take_waiting(self, timeout: float) -> Mpz:
+        """A stocked obfuscator, waiting up to ``timeout`` seconds for the worker while it runs
+        (the wait holds no lock the caller's other threads need, and no GIL); then inline."""
+        deadline = time.monotonic() + timeout
+        with self._space:
+            while not self._stock and self._process is not None and not self._closing:
+                left = deadline - time.monotonic()
+                if left <= 0 or not self._process.is_alive():
+                    break
+                self._space.wait(min(left, 0.5))
+        return self.take()
+
     def stocked(self) -> int:
         """How many obfuscators are ready in memory."""
         with self._space:
@@ -289,6 +306,7 @@ class TextbookPool(ObfuscatorSource):
                     if self._closing:
                         return
                     self._stock.extend(values)
+                    self._space.notify_all()  # wake anyone in take_waiting
         except (OSError, EOFError):
             return
         finally:
@@ -357,6 +375,24 @@ class DjnFixedBase(ObfuscatorSource):
             value = self.power(secrets.randbits(self._bits))
             if value % self._n != 1:  # a = 0 (probability 2^-bits) would not obfuscate
                 return value
+
+
+class Patient(ObfuscatorSource):
+    """Another source whose :meth:`take` waits up to ``timeout`` seconds for a precomputed value
+    (:meth:`ObfuscatorSource.take_waiting`): for work off the latency path, such as a deferred
+    exposure snapshot, so it does not compete with pushes for the CPU. Starting and closing are
+    left to the owner of the wrapped source."""
+
+    def __init__(self, source: ObfuscatorSource, timeout: float) -> None:
+        self._source = source
+        self._timeout = timeout
+
+    @property
+    def n(self) -> int:
+        return self._source.n
+
+    def take(self) -> Mpz:
+        return self._source.take_waiting(self._timeout)
 
 
 def _fixed_base_table(base: Mpz, modulus: Mpz, bits: int, window: int) -> list[list[Mpz]]:

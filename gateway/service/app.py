@@ -46,6 +46,7 @@ from gateway.service.push import (
     read_push,
 )
 from gateway.service.ratelimit import RateLimiter
+from gateway.service.snapshots import Outcome, SnapshotScheduler
 from gateway.settings import ServiceSettings
 from gateway.sign import build_jwks
 from gateway.store import Store
@@ -71,6 +72,7 @@ _SIGNATURE_PARAMETERS = [
     for name in (signing.TIMESTAMP_HEADER, signing.DELIVERY_HEADER, signing.SIGNATURE_HEADER)
 ]
 _UNAUTHORISED = "unauthorised"
+_SNAPSHOT_PATIENCE_S = 5.0  # per encryption: the background worker makes about 100 a second
 _MAX_OFFSET = 2**63 - 1  # SQLite's largest integer: beyond it the query cannot even be bound
 
 
@@ -122,15 +124,43 @@ def create_app(
         finally:
             sending.release()
 
+    def send_snapshot() -> Outcome:
+        """Plan and encrypt outside the pipeline lock, so pushes go on meanwhile; write under
+        it. Encryption waits for background obfuscators rather than compete with pushes."""
+        runtime = ref.current
+        pipeline = Pipeline(runtime, store)
+        plan = pipeline.plan_snapshot()
+        if plan is None:
+            return "current"
+        sealed = pipeline.seal_snapshot(plan, patience_s=_SNAPSHOT_PATIENCE_S)
+        with lock:
+            if ref.current is not runtime:  # a policy was activated meanwhile
+                return "stale"
+            if pipeline.write_snapshot(plan, sealed) is None:
+                return "stale"
+        deliver_once()
+        return "written"
+
+    # Pushes defer the exposure snapshot when a delay is configured and the webhook is on.
+    snapshots = (
+        SnapshotScheduler(send_snapshot, delay_s=conf.snapshot_delay_s,
+                          max_delay_s=conf.snapshot_max_delay_s)
+        if secret and conf.snapshot_delay_s > 0 else None
+    )
+
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         loop = None
         if deliver is not None and retry_every_s is not None:
             loop = _RetryLoop(deliver_once, retry_every_s)
             loop.start()
+        if snapshots is not None:
+            snapshots.start()
         try:
             yield
         finally:
+            if snapshots is not None:
+                await run_in_threadpool(snapshots.stop)
             if loop is not None:
                 loop.stop()
 
@@ -138,6 +168,7 @@ def create_app(
         title="Export credit gateway", version="1", lifespan=lifespan,
         docs_url=None, redoc_url=None,
     )
+    app.state.snapshots = snapshots  # the deferred snapshot's scheduler (None: inline)
     add_docs(app, "Export credit gateway")
     if dashboard is not None:
         from gateway.dashboard.app import mount_dashboard  # the dashboard imports the service
@@ -262,11 +293,15 @@ def create_app(
 
         def process() -> SyncResult:
             with lock:
-                return Pipeline(ref.current, store).process({body.source: body.items})
+                return Pipeline(ref.current, store).process(
+                    {body.source: body.items}, snapshot=snapshots is None
+                )
 
-        # Off the event loop: policy evaluation and Paillier encryption take a while. The answer
-        # comes once the run's submissions are committed.
+        # Off the event loop: policy evaluation takes a while. The answer comes once the run's
+        # submissions are committed; the exposure snapshot follows (gateway.service.snapshots).
         result = await run_in_threadpool(process)
+        if snapshots is not None and result.submissions:
+            snapshots.touch()
         if deliver is not None:
             background.add_task(deliver_once)
         return push_account(result, body.source)

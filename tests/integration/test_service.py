@@ -36,7 +36,7 @@ from gateway.pipeline import Pipeline
 from gateway.runtime import build_runtime, insurer_client, load_mapping_for, open_store
 from gateway.service import create_app as create_gateway_app
 from gateway.service import sign_push
-from gateway.settings import Settings, load_settings
+from gateway.settings import ServiceSettings, Settings, load_settings
 from gateway.store import SqliteStore, SubmissionStatus
 
 EXPORTER = "exporter-service"
@@ -92,6 +92,9 @@ def service(tmp_path: Path) -> Iterator[Service]:
             app = create_gateway_app(
                 build_runtime(settings), store,
                 mapping=load_mapping_for("generic"), deliver=deliver, webhook_secret=SECRET,
+                # The snapshot inside each push, so a push is exactly one submission here; the
+                # deferred snapshot is tests/integration/test_service_snapshot.py.
+                service=ServiceSettings(snapshot_delay_s=0),
             )
             gateway_server = serve_in_thread(app)
             servers.append(gateway_server)

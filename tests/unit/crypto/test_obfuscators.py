@@ -24,7 +24,7 @@ from gateway.crypto import (
     encrypt_bucket_totals,
     obfuscator_source,
 )
-from gateway.crypto.obfuscators import security_level
+from gateway.crypto.obfuscators import Patient, security_level
 from gateway.errors import CryptoError
 
 
@@ -219,3 +219,28 @@ def test_factory_and_pool_parameters(paillier_public_key: PaillierPublicKey) -> 
         obfuscator_source(n, "fast")  # type: ignore[arg-type]
     with pytest.raises(CryptoError, match="batch"):
         TextbookPool(n, size=4, batch=8)
+
+
+def test_a_patient_take_waits_for_the_worker_instead_of_computing_inline(
+    stock_private: paillier.PaillierPrivateKey, paillier_public_key: PaillierPublicKey
+) -> None:
+    n = paillier_public_key.n
+    with TextbookPool(n, size=8, batch=4) as pool:
+        patient = Patient(pool, timeout=60)
+        assert patient.n == n
+        taken = [patient.take() for _ in range(12)]  # more than one stock's worth
+        stats = pool.stats()
+        assert stats.inline == 0 and stats.pooled == 12, "a patient take computed inline"
+    assert len({int(v) for v in taken}) == 12
+    ciphertexts = encrypt_bucket_totals(paillier_public_key, [5, -7], obfuscators=Patient(
+        TextbookPool(n), timeout=60))  # never started: nothing to wait for, inline at once
+    decoded = [decode_ciphertext(paillier_public_key, c) for c in ciphertexts]
+    assert [_stock_decrypt(stock_private, c) for c in decoded] == [5, -7]
+
+
+def test_a_patient_take_gives_up_after_its_timeout(paillier_public_key: PaillierPublicKey) -> None:
+    with TextbookPool(paillier_public_key.n, size=16, batch=16) as pool:
+        started = time.monotonic()
+        value = pool.take_waiting(0.05)  # the worker is still booting
+        assert time.monotonic() - started < 5
+        assert pool.stats().inline == 1 and value % paillier_public_key.n != 1
