@@ -39,10 +39,12 @@ def ensure_private_file(path: Path) -> None:
     os.close(fd)
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    """An autocommit connection with the store's pragmas applied and checked."""
+def connect(path: Path, *, same_thread: bool = True) -> sqlite3.Connection:
+    """An autocommit connection with the store's pragmas applied and checked.
+    ``same_thread=False`` lets another thread close it (it is still used by one thread)."""
     try:
-        conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
+                               check_same_thread=same_thread)
     except sqlite3.Error as exc:
         raise StoreError(f"cannot open store {path}: {type(exc).__name__}") from exc
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -69,12 +70,23 @@ class SqliteStore:
     def __init__(self, path: Path, *, clock: Callable[[], datetime] = _utcnow) -> None:
         self.path = Path(path)
         self._clock = clock
+        # One connection per thread, opened on first use and kept: opening one and applying
+        # the pragmas costs more than most calls. close() closes them all.
+        self._local = threading.local()
+        self._open: list[sqlite3.Connection] = []
+        self._open_lock = threading.Lock()
         ensure_private_file(self.path)
         with self._connection() as conn:
             self.schema_version = migrate(conn, self.path)
 
     def close(self) -> None:
-        """Nothing to release: every call uses its own short-lived connection."""
+        """Close every thread's connection (a later call opens a new one)."""
+        with self._open_lock:
+            conns, self._open = self._open, []
+            self._local = threading.local()
+        for conn in conns:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
 
     def __enter__(self) -> SqliteStore:
         return self
@@ -84,16 +96,29 @@ class SqliteStore:
 
     # -- plumbing ---------------------------------------------------------------------------
 
+    def _thread_connection(self) -> sqlite3.Connection:
+        local = self._local
+        conn: sqlite3.Connection | None = getattr(local, "conn", None)
+        if conn is None:
+            conn = connect(self.path, same_thread=False)  # closed by close() from any thread
+            conn.row_factory = sqlite3.Row
+            with self._open_lock:
+                self._open.append(conn)
+            local.conn = conn
+        return conn
+
     @contextlib.contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
-        conn = connect(self.path)
-        conn.row_factory = sqlite3.Row
+        conn = self._thread_connection()
+        outer = conn.in_transaction  # a call made inside another call's transaction
         try:
             yield conn
         except sqlite3.Error as exc:
             raise StoreError(f"store {self.path}: {type(exc).__name__}: {exc}") from exc
         finally:
-            conn.close()
+            if conn.in_transaction and not outer:  # nothing may pin an old snapshot
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
