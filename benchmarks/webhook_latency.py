@@ -393,7 +393,7 @@ def _install_timers() -> tuple[Any, list[_Push]]:
     patch(pipeline.Pipeline, "_emit", "pipeline.emit")
     patch(pipeline, "transform", "pipeline.transform")
     patch(pipeline, "snapshot_ciphertexts", "pipeline.encrypt")
-    patch(pipeline, "sign_submission", "pipeline.sign")
+    patch(pipeline, "sign_submission_body", "pipeline.sign")
     patch(pipeline, "canonical_json", "pipeline.canonical_json")
     patch(ExportRecord, "policy_input", "pipeline.policy_input")
     patch(VersionTracker, "identify", "pipeline.versions_identify")

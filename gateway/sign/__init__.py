@@ -1,7 +1,13 @@
 """sign stage: compact JWS (EdDSA) over canonical JSON, and the gateway's JWKS."""
 
 from gateway.sign.jwks import build_jwks
-from gateway.sign.jws import RECEIPT_TYP, SUBMISSION_TYP, sign_receipt, sign_submission
+from gateway.sign.jws import (
+    RECEIPT_TYP,
+    SUBMISSION_TYP,
+    sign_receipt,
+    sign_submission,
+    sign_submission_body,
+)
 from gateway.sign.payload import (
     RECEIPT_SCHEMA,
     SUBMISSION_SCHEMA,
@@ -19,4 +25,5 @@ __all__ = [
     "build_jwks",
     "sign_receipt",
     "sign_submission",
+    "sign_submission_body",
 ]

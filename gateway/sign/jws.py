@@ -59,8 +59,14 @@ def sign_payload_bytes(body: bytes, key: SigningKey, typ: str) -> str:
 
 def sign_submission(payload: dict[str, Any], key: SigningKey) -> str:
     """Sign an ``ecg.submission/1`` payload; returns the compact JWS."""
+    return sign_submission_body(payload, key)[0]
+
+
+def sign_submission_body(payload: dict[str, Any], key: SigningKey) -> tuple[str, bytes]:
+    """:func:`sign_submission`, also returning the signed canonical JSON bytes (whose SHA-256
+    the outbox keeps), so they need not be serialised twice."""
     body = canonical_payload(payload, SubmissionPayload, "submission")
-    return sign_payload_bytes(body, key, SUBMISSION_TYP)
+    return sign_payload_bytes(body, key, SUBMISSION_TYP), body
 
 
 def sign_receipt(payload: dict[str, Any], key: SigningKey) -> str:
