@@ -11,8 +11,9 @@ it walk an ever larger heap (the cost stays about linear; docs/reconciliation.md
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -21,6 +22,9 @@ from gateway.model import ExportDeclaration, ExportRecord
 from gateway.reconcile.keys import buyer_key, declaration_key, invoice_key
 
 M = TypeVar("M", ExportRecord, ExportDeclaration)
+#: Shipment date, own number, source reference, other number, currency, minor units,
+#: country, buyer name.
+SortKey = tuple[date, str, str, str, str, int, str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,64 +72,112 @@ def _permute(column: list[_T], order: Sequence[int]) -> list[_T]:
     return [column[i] for i in order]
 
 
-def _buyers(names: Iterable[str]) -> list[str]:
+def _buyers(names: Iterable[str], key_of: Callable[[str], str] = buyer_key) -> list[str]:
     cache: dict[str, str] = {}
     result = []
     for name in names:
         key = cache.get(name)
         if key is None:
-            key = cache[name] = buyer_key(name)
+            key = cache[name] = key_of(name)
         result.append(key)
     return result
+
+
+def erp_sort_key(record: ExportRecord, minor: int) -> SortKey:
+    """The canonical sort key of an ERP record (``minor``: its ``amount_minor``); records with
+    equal keys are ordered by their JSON form, then as given."""
+    return (record.shipment_date, record.invoice_number, record.source_ref,
+            record.declaration_number or "", record.currency, minor, record.buyer.country,
+            record.buyer.name)
+
+
+def decl_sort_key(decl: ExportDeclaration, minor: int) -> SortKey:
+    """The canonical sort key of a declaration (``minor``: its ``amount_minor``); ties as for
+    :func:`erp_sort_key`."""
+    return (decl.shipment_date, decl.declaration_number, decl.source_ref,
+            decl.invoice_number or "", decl.currency, minor, decl.destination_country,
+            decl.buyer_name)
+
+
+def _erp_columns(
+    given: list[ExportRecord], minors: list[int], order: Sequence[int] | None = None,
+    key_of: Callable[[str], str] = buyer_key,
+) -> Side[ExportRecord]:
+    """The columns of ``given``, each permuted by ``order`` (if any) as soon as it is built."""
+
+    def put(column: list[_T]) -> list[_T]:
+        return column if order is None else _permute(column, order)
+
+    return Side(
+        models=put(given),
+        buyer=put(_buyers((r.buyer.name for r in given), key_of)),
+        invoice=put([invoice_key(r.invoice_number) for r in given]),
+        declaration=put([declaration_key(r.declaration_number) for r in given]),
+        day=put([r.shipment_date.toordinal() for r in given]),
+        minor=put(minors),
+        currency=put([r.currency for r in given]),
+        country=put([r.buyer.country for r in given]),
+        ref=put([r.source_ref for r in given]),
+    )
+
+
+def _decl_columns(
+    given: list[ExportDeclaration], minors: list[int], order: Sequence[int] | None = None,
+    key_of: Callable[[str], str] = buyer_key,
+) -> Side[ExportDeclaration]:
+    """As :func:`_erp_columns`; a declaration's own number is also its reference."""
+
+    def put(column: list[_T]) -> list[_T]:
+        return column if order is None else _permute(column, order)
+
+    numbers = put([d.declaration_number for d in given])
+    return Side(
+        models=put(given),
+        buyer=put(_buyers((d.buyer_name for d in given), key_of)),
+        invoice=put([invoice_key(d.invoice_number) for d in given]),
+        declaration=numbers,
+        day=put([d.shipment_date.toordinal() for d in given]),
+        minor=put(minors),
+        currency=put([d.currency for d in given]),
+        country=put([d.destination_country for d in given]),
+        ref=numbers,
+    )
 
 
 def erp_side(records: Iterable[ExportRecord]) -> Side[ExportRecord]:
     """ERP records in canonical order, with their keys."""
     given = list(records)
     minors = [r.amount_minor for r in given]
-    keys = [
-        (r.shipment_date, r.invoice_number, r.source_ref, r.declaration_number or "",
-         r.currency, minor, r.buyer.country, r.buyer.name)
-        for r, minor in zip(given, minors, strict=True)
-    ]
-    order = _order(keys, given)
+    order = _order([erp_sort_key(r, m) for r, m in zip(given, minors, strict=True)], given)
     # Columns are computed in input order (records sit in memory in about that order), then
     # permuted: far fewer cache misses on large inputs than reading records in sorted order.
-    return Side(
-        models=_permute(given, order),
-        buyer=_permute(_buyers(r.buyer.name for r in given), order),
-        invoice=_permute([invoice_key(r.invoice_number) for r in given], order),
-        declaration=_permute([declaration_key(r.declaration_number) for r in given], order),
-        day=_permute([r.shipment_date.toordinal() for r in given], order),
-        minor=_permute(minors, order),
-        currency=_permute([r.currency for r in given], order),
-        country=_permute([r.buyer.country for r in given], order),
-        ref=_permute([r.source_ref for r in given], order),
-    )
+    return _erp_columns(given, minors, order)
 
 
 def decl_side(declarations: Iterable[ExportDeclaration]) -> Side[ExportDeclaration]:
     """Declarations in canonical order, with their keys."""
     given = list(declarations)
     minors = [d.amount_minor for d in given]
-    keys = [
-        (d.shipment_date, d.declaration_number, d.source_ref, d.invoice_number or "",
-         d.currency, minor, d.destination_country, d.buyer_name)
-        for d, minor in zip(given, minors, strict=True)
-    ]
-    order = _order(keys, given)
-    numbers = _permute([d.declaration_number for d in given], order)
-    return Side(
-        models=_permute(given, order),
-        buyer=_permute(_buyers(d.buyer_name for d in given), order),
-        invoice=_permute([invoice_key(d.invoice_number) for d in given], order),
-        declaration=numbers,
-        day=_permute([d.shipment_date.toordinal() for d in given], order),
-        minor=_permute(minors, order),
-        currency=_permute([d.currency for d in given], order),
-        country=_permute([d.destination_country for d in given], order),
-        ref=numbers,
-    )
+    order = _order([decl_sort_key(d, m) for d, m in zip(given, minors, strict=True)], given)
+    return _decl_columns(given, minors, order)
+
+
+def erp_in_order(
+    records: Sequence[ExportRecord], buyer: Callable[[str], str] = buyer_key
+) -> Side[ExportRecord]:
+    """ERP records already in canonical order (some of :func:`erp_side`'s), with their keys;
+    ``buyer`` is ``buyer_key`` or a cache of it."""
+    given = list(records)
+    return _erp_columns(given, [r.amount_minor for r in given], None, buyer)
+
+
+def decl_in_order(
+    declarations: Sequence[ExportDeclaration], buyer: Callable[[str], str] = buyer_key
+) -> Side[ExportDeclaration]:
+    """Declarations already in canonical order (some of :func:`decl_side`'s), with their keys;
+    ``buyer`` as for :func:`erp_in_order`."""
+    given = list(declarations)
+    return _decl_columns(given, [d.amount_minor for d in given], None, buyer)
 
 
 def refs(side: Side[Any], indices: Sequence[int], limit: int = 5) -> str:

@@ -17,7 +17,7 @@ from datetime import date
 from gateway.model import ExportDeclaration, ExportRecord
 from gateway.reconcile import outcome as o
 from gateway.reconcile._items import Side, decl_side, erp_side, refs
-from gateway.reconcile.compare import assess
+from gateway.reconcile.compare import Verdict, assess
 from gateway.reconcile.config import ReconcileConfig
 from gateway.reconcile.exact import LINK_NAMES, Group, link
 from gateway.reconcile.fuzzy import pair
@@ -30,6 +30,18 @@ def _near_duplicates(side: Side[ExportRecord] | Side[ExportDeclaration]) -> set[
     keys = list(zip(side.buyer, side.currency, side.minor, side.day, strict=True))
     count = Counter(keys)
     return {i for i, key in enumerate(keys) if count[key] > 1}
+
+
+def _kind(verdict: Verdict) -> MatchKind:
+    return MatchKind.CONFLICT if verdict.reason else MatchKind.MATCHED
+
+
+def group_kind(
+    erp: Side[ExportRecord], decls: Side[ExportDeclaration], group: Group, config: ReconcileConfig
+) -> MatchKind:
+    """The kind of the outcome :meth:`_Builder.group` makes of a linked group, without building
+    it: a conflict without ERP records, else what :func:`assess` concludes."""
+    return _kind(assess(erp, decls, group, config)) if group[0] else MatchKind.CONFLICT
 
 
 @dataclass
@@ -93,8 +105,7 @@ class _Builder:
         detail = f"ERP record(s) [{refs(self.erp, erp_part)}] and {described} linked by {linked_by}"
         if verdict.differing:
             detail += f"; differing: {', '.join(verdict.differing)}"
-        kind = MatchKind.CONFLICT if verdict.reason else MatchKind.MATCHED
-        return self.make(kind, erp_part, decl_part, verdict.reason, flags, detail)
+        return self.make(_kind(verdict), erp_part, decl_part, verdict.reason, flags, detail)
 
     def paired(self, e: int, d: int) -> Match:
         detail = (
