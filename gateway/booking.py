@@ -7,6 +7,7 @@ writing around it.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -15,7 +16,7 @@ from typing import Any
 from gateway.account import ReconcileSummary, SourceAccount
 from gateway.deadlines import BusinessCalendar, DeadlineState, Rule, assess
 from gateway.errors import RecordError
-from gateway.guard import Receivable, continuing_export_warnings
+from gateway.guard import ContinuingExportGuard, Receivable
 from gateway.guard import buyer_key as guard_buyer_key
 from gateway.ingest import Quarantined
 from gateway.model import ExportDeclaration, ExportRecord, RecordOrigin
@@ -73,6 +74,8 @@ class Booking:
     pending_erp: list[ExportRecord] = field(default_factory=list)  # ERP records still waiting
     # Every declaration an attached ERP record was matched with (a split shipment has several).
     declarations_of: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    kinds: Counter[MatchKind] = field(default_factory=Counter)  # groups routed, by kind
+    matched_left: int = 0  # matched groups at least one of whose declarations shipped
 
     def route_all(
         self,
@@ -82,26 +85,27 @@ class Booking:
     ) -> None:
         for match in outcome:
             decls: Attribution = tuple((decl_accounts[d.source_ref], 1) for d in match.declarations)
-            self.route(match, decls, erp_accounts)
-        counts = {kind.value: 0 for kind in MatchKind} | {
-            k.value: n for k, n in outcome.counts().items()
-        }
-        counts["matched"] = sum(
-            1 for m in outcome.of_kind(MatchKind.MATCHED) if any(d.shipped for d in m.declarations)
-        )
+            erp: Attribution = tuple((erp_accounts[id(r)], 1) for r in match.erp)
+            self.route(match, decls, erp)
+        self.count()
+
+    def count(self) -> None:
+        """The report's counts, once every group is routed."""
+        counts = {kind.value: self.kinds[kind] for kind in MatchKind}
+        counts["matched"] = self.matched_left
         counts["auto_attached"] = len(self.summary.auto_attached)
         counts["not_shipped"] = sum(1 for p in self.summary.pending if p["not_shipped"])
         counts["stale"] = sum(1 for p in self.summary.pending if p["stale"])
         counts["quarantined"] = len(self.quarantined)
         self.summary.counts.update(counts)
 
-    def route(
-        self, match: Match, decls: Attribution, erp_accounts: Mapping[int, SourceAccount]
-    ) -> None:
-        """Book one group. A group has left once any of its declarations shipped (a split
-        shipment may leave in parts); a group none of whose declarations shipped yet is pending."""
+    def route(self, match: Match, decls: Attribution, erp: Attribution) -> None:
+        """Book one group (``decls`` and ``erp``: the account of each of its declarations and
+        ERP records). A group has left once any of its declarations shipped (a split shipment
+        may leave in parts); a group none of whose declarations shipped yet is pending."""
         left = any(d.shipped for d in match.declarations)
-        erp = tuple((erp_accounts[id(r)], 1) for r in match.erp)
+        self.kinds[match.kind] += 1
+        self.matched_left += match.kind is MatchKind.MATCHED and left
         if match.kind is MatchKind.MATCHED and left:
             numbers = tuple(d.declaration_number for d in match.declarations)
             for i, record in enumerate(match.erp):
@@ -190,14 +194,19 @@ class Booking:
 
     def guard(self, receivables: Iterable[Receivable]) -> dict[str, dict[str, Any]]:
         """Continuing-export warnings; the policy input gets the days overdue, and decides."""
-        shipments = [
+        check = ContinuingExportGuard(receivables, overdue_days=self.setup.overdue_days)
+        return self.guard_batch(check, self.attachable)
+
+    def guard_batch(
+        self, check: ContinuingExportGuard, items: Iterable[tuple[ExportRecord, Attribution]]
+    ) -> dict[str, dict[str, Any]]:
+        """:meth:`guard` for some of the records to attach (a streamed sync's, batch by batch);
+        the report's warnings and count grow with each batch."""
+        warnings = check.check(
             (r.source_ref, guard_buyer_key(r.buyer.name, r.buyer.insurer_code), r.shipment_date)
-            for r, _ in self.attachable
-        ]
-        warnings = continuing_export_warnings(
-            shipments, receivables, overdue_days=self.setup.overdue_days
+            for r, _ in items
         )
-        self.summary.guard = [
+        self.summary.guard += [
             {
                 "ref": w.ref,
                 "shipment_date": w.shipment_date.isoformat(),
@@ -206,7 +215,7 @@ class Booking:
             }
             for w in warnings
         ]
-        self.summary.counts["continuing_export_warnings"] = len(warnings)
+        self.summary.counts["continuing_export_warnings"] = len(self.summary.guard)
         return {w.ref: {GUARD_FIELD: w.max_days_overdue} for w in warnings}
 
 

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from gateway.account import ReconcileSummary, SourceAccount, SyncResult
@@ -29,17 +30,17 @@ from gateway.crypto import (
 from gateway.crypto.obfuscators import ObfuscatorSource, Patient
 from gateway.delivery import Courier, DeliveryReport, DeliverySettings, InsurerSink, ReceiptCheck
 from gateway.errors import AccountingError
-from gateway.guard import Receivable
+from gateway.guard import ContinuingExportGuard, Receivable
 from gateway.hub.common_id import hub_buyer_id
 from gateway.ingest import Quarantined
-from gateway.ingest.customs import DeclarationStatus, apply_statuses
+from gateway.ingest.customs import DeclarationStatus
 from gateway.limits import Limits
 from gateway.model import ExportDeclaration, ExportRecord, RecordOrigin
 from gateway.policy.decision import Decision, Outcome
 from gateway.policy.engine import PolicyEngine
-from gateway.reconcile import reconcile
-from gateway.sign import sign_submission
+from gateway.sign import sign_submission_body
 from gateway.store import Checkpoint, PendingRecord, RecordVersion, Store
+from gateway.store.staging import ReconcileStaging
 from gateway.transform import OperatorError, OperatorSet, transform
 from gateway.versions import VersionTracker, record_keys
 
@@ -241,8 +242,12 @@ class Pipeline:
         summary, attachable, _ = self._reconciled(
             "", sources, customs, receivables, result, as_of, write=False
         )
+        from_customs = []
+        for record, _ in attachable:
+            self._declarations_of.pop(record.source_ref, None)  # only customs-only ones matter
+            if record.origin is RecordOrigin.CUSTOMS:
+                from_customs.append(record)
         tracker = VersionTracker(self._store, self._source_names, self._declarations_of)
-        from_customs = [r for r, _ in attachable if r.origin is RecordOrigin.CUSTOMS]
         identities = tracker.identify((r, r.policy_input()) for r in from_customs)
         known = {
             r.source_ref
@@ -324,6 +329,7 @@ class Pipeline:
         """Attach one batch. A record whose key already occurred earlier in the batch starts a
         new segment, so it is compared with what the earlier occurrence left behind."""
         attached: list[tuple[dict[str, Any], RecordVersion]] = []
+        refs = [record.source_ref for record, _ in batch]
         while batch:
             inputs = [r.policy_input() for r, _ in batch]
             identities = tracker.identify(zip([r for r, _ in batch], inputs, strict=True))
@@ -356,6 +362,8 @@ class Pipeline:
                         attachment["revision"] = version.version
                     attached.append((attachment, version))
             batch = batch[cut:]
+        for ref in refs:  # a streamed reconciliation's match notes are needed only until here
+            self._declarations_of.pop(ref, None)
         return attached
 
     # -- deferred exposure snapshot (the webhook's) ------------------------------------------
@@ -463,87 +471,103 @@ class Pipeline:
         as_of: date,
         *,
         write: bool,
-    ) -> tuple[ReconcileSummary, list[tuple[ExportRecord, Attribution]], dict[str, dict[str, Any]]]:
+    ) -> tuple[ReconcileSummary, Iterator[tuple[ExportRecord, Attribution]],
+               dict[str, dict[str, Any]]]:
+        """Stage every ERP record and declaration on disk, then stream the records to attach.
+
+        Records and declarations wait in a private staging file (gateway.store.staging), not
+        in memory; the groups come back one at a time and are booked as they come. The summary
+        is complete once the stream is exhausted; ``extra`` (policy input from the guard) fills
+        as it advances.
+        """
         setup = self._rt.reconcile
         assert setup is not None
-        erp_accounts: dict[int, SourceAccount] = {}
-        erp_sources: dict[int, str] = {}
-        erp: list[ExportRecord] = []
-        for name, items in sources.items():
-            for record, account in self._read(run_id, name, items, result, write=write):
-                erp.append(record)
-                erp_accounts[id(record)] = account
-                erp_sources[id(record)] = name
-        self._carry_pending(erp, erp_accounts, erp_sources, result)
-        declarations, decl_accounts = self._declarations(run_id, customs, result, write=write)
+        staging = ReconcileStaging(setup.config, directory=_staging_dir(self._store))
+        try:
+            tags = _Tags()
+            for name, items in sources.items():
+                for record, account in self._read(run_id, name, items, result, write=write):
+                    staging.add_erp(record, tags.of(account, name), self._key(record, name))
+            self._carry_pending(staging, tags, result)
+            self._stage_declarations(staging, tags, run_id, customs, result, write=write)
+            items = list(receivables)  # open items, indexed by buyer for the guard
+        except BaseException:
+            staging.close()
+            raise
         booking = Booking(setup, ReconcileSummary(as_of=as_of))
-        outcome = reconcile(erp, declarations, setup.config, as_of=as_of)
-        booking.route_all(outcome, erp_accounts, decl_accounts)
-        self._declarations_of = booking.declarations_of
-        self._pending = [
-            PendingRecord(self._key(r, erp_sources[id(r)]), erp_sources[id(r)],
-                          r.model_dump_json())
-            for r in booking.pending_erp
-        ]
-        if booking.quarantined and write:
-            self._store.add_quarantine(run_id, booking.quarantined)
-        booking.deadlines(as_of)
-        items = list(receivables)  # open items: one pass over the source
         good = [r for r in items if not isinstance(r, Quarantined)]
         bad = [r for r in items if isinstance(r, Quarantined)]
         booking.summary.counts["receivables_quarantined"] = len(bad)
         if bad and write:
             self._store.add_quarantine(run_id, bad)
-        extra = booking.guard(good)
-        return booking.summary, booking.attachable, extra
+        guard = ContinuingExportGuard(good, overdue_days=setup.overdue_days)
+        booking.summary.counts["continuing_export_warnings"] = 0
+        self._declarations_of = booking.declarations_of
+        self._pending = []
+        extra: dict[str, dict[str, Any]] = {}
+
+        def stream() -> Iterator[tuple[ExportRecord, Attribution]]:
+            with staging:
+                for staged in staging.matches(as_of=as_of):
+                    match, pending = staged.match, len(booking.pending_erp)
+                    booking.route(
+                        match,
+                        tuple((tags.account(t), 1) for t in staged.decl_tags),
+                        tuple((tags.account(t), 1) for t in staged.erp_tags),
+                    )
+                    if len(booking.pending_erp) > pending:  # the group waits: keep its invoices
+                        assert self._pending is not None
+                        self._pending += [
+                            PendingRecord(self._key(r, tags.source(t)), tags.source(t),
+                                          r.model_dump_json())
+                            for r, t in zip(match.erp, staged.erp_tags, strict=True)
+                        ]
+                        booking.pending_erp.clear()
+                    attachable, booking.attachable = booking.attachable, []
+                    extra.update(booking.guard_batch(guard, attachable))
+                    yield from attachable
+            booking.count()
+            if booking.quarantined and write:
+                self._store.add_quarantine(run_id, booking.quarantined)
+            booking.deadlines(as_of)
+
+        return booking.summary, stream(), extra
 
     def _key(self, record: ExportRecord, source: str) -> str:
         return record_keys(record, source)[0]
 
-    def _carry_pending(
-        self,
-        erp: list[ExportRecord],
-        accounts: dict[int, SourceAccount],
-        sources: dict[int, str],
-        result: SyncResult,
-    ) -> None:
+    def _carry_pending(self, staging: ReconcileStaging, tags: _Tags, result: SyncResult) -> None:
         """Add the invoices an earlier run left pending that this run's exports do not list
         again: they are reconciled with today's declarations like the rest. Each is read into
         the account ``carried:<source>``."""
-        listed = {self._key(r, sources[id(r)]) for r in erp}
         for stored in self._store.pending_records():
-            if stored.key in listed:
+            if staging.has_erp_key(stored.key):
                 continue  # the export lists it again: read from there
             record = ExportRecord.model_validate_json(stored.record_json)
             account = result.sources.setdefault(f"carried:{stored.source}", SourceAccount())
             account.read += 1
             self._source_names.setdefault(record.source_ref.rpartition(":")[0], stored.source)
-            erp.append(record)
-            accounts[id(record)] = account
-            sources[id(record)] = stored.source
+            staging.add_erp(record, tags.of(account, stored.source), stored.key)
 
-    def _declarations(
+    def _stage_declarations(
         self,
+        staging: ReconcileStaging,
+        tags: _Tags,
         run_id: str,
         customs: Mapping[str, Iterable[CustomsItem]],
         result: SyncResult,
         *,
         write: bool,
-    ) -> tuple[list[ExportDeclaration], dict[str, SourceAccount]]:
-        declarations: list[ExportDeclaration] = []
+    ) -> None:
         statuses: list[DeclarationStatus] = []
-        accounts: dict[str, SourceAccount] = {}
         for name, items in customs.items():
             for item, account in self._read(run_id, name, items, result, write=write):
                 if isinstance(item, DeclarationStatus):
                     statuses.append(item)
                     account.read -= 1  # a status refreshes a declaration; it is not a shipment
                 else:
-                    declarations.append(item)
-                    accounts[item.source_ref] = account
-        if statuses:
-            declarations = list(apply_statuses(declarations, statuses))
-        return declarations, accounts
+                    staging.add_declaration(item, tags.of(account, name))
+        staging.add_statuses(statuses)
 
     def _ledger_head(self) -> dict[str, Any] | None:
         head = self._store.ledger_head()
@@ -619,13 +643,13 @@ class Pipeline:
             "exposure": exposure,
             "ledger": self._ledger_head(),
         }
-        jws = sign_submission(payload, self._rt.signing_key)
+        jws, body = sign_submission_body(payload, self._rt.signing_key)
         self._store.put_submission(
             submission_id,
             run_id=result.run_id,
             sequence=sequence,
             jws=jws,
-            payload_sha256=sha256_hex(canonical_json(payload)),
+            payload_sha256=sha256_hex(body),
             policy_version=self._rt.engine.version,
             records=[version for _, version in attached],
             meta=meta,
@@ -669,6 +693,35 @@ class Pipeline:
             )
             result.breaker_open_until = report.breaker_open_until
         return report
+
+
+class _Tags:
+    """Small integers standing for (source account, source name) in the staging file."""
+
+    def __init__(self) -> None:
+        self._pairs: list[tuple[SourceAccount, str]] = []
+        self._index: dict[tuple[int, str], int] = {}
+
+    def of(self, account: SourceAccount, source: str) -> int:
+        key = (id(account), source)
+        tag = self._index.get(key)
+        if tag is None:
+            tag = self._index[key] = len(self._pairs)
+            self._pairs.append((account, source))
+        return tag
+
+    def account(self, tag: int) -> SourceAccount:
+        return self._pairs[tag][0]
+
+    def source(self, tag: int) -> str:
+        return self._pairs[tag][1]
+
+
+def _staging_dir(store: Store) -> Path | None:
+    """Reconciliation stages beside the store (its directory is the operator's private data
+    directory); a store without a file stages in the system's temporary directory."""
+    path = getattr(store, "path", None)
+    return Path(path).parent if path is not None else None
 
 
 def _drop_explained(summary: ReconcileSummary, explained: set[str]) -> None:

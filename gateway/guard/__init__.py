@@ -5,7 +5,7 @@ and the policy decides whether anything about them leaves the gateway.
 """
 
 from gateway.guard.buyer import buyer_key
-from gateway.guard.check import MAX_OVERDUE_DAYS, continuing_export_warnings
+from gateway.guard.check import MAX_OVERDUE_DAYS, ContinuingExportGuard, continuing_export_warnings
 from gateway.guard.mapping import (
     RECEIVABLE_FIELDS,
     REQUIRED_RECEIVABLE_FIELDS,
@@ -19,6 +19,7 @@ __all__ = [
     "MAX_OVERDUE_DAYS",
     "RECEIVABLE_FIELDS",
     "REQUIRED_RECEIVABLE_FIELDS",
+    "ContinuingExportGuard",
     "GuardWarning",
     "Receivable",
     "ReceivablesMapping",

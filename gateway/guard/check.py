@@ -44,26 +44,38 @@ def _index(receivables: Iterable[Receivable]) -> dict[str, _BuyerBook]:
     return {key: _BuyerBook(items) for key, items in by_buyer.items()}
 
 
+class ContinuingExportGuard:
+    """The receivables indexed once; :meth:`check` then takes shipments in any number of
+    batches (a reconciled sync streams them)."""
+
+    def __init__(self, receivables: Iterable[Receivable], *, overdue_days: int = 30) -> None:
+        if not 0 <= overdue_days <= MAX_OVERDUE_DAYS:
+            raise ConfigError(f"overdue_days must be between 0 and {MAX_OVERDUE_DAYS}")
+        self._books = _index(receivables)
+        self._limit = overdue_days
+
+    def check(self, shipments: Iterable[tuple[str, str, date]]) -> list[GuardWarning]:
+        """A warning for each ``(ref, buyer_key, shipment_date)`` whose buyer, on the shipment
+        date, had an unpaid invoice more than ``overdue_days`` days past its due date. Warnings
+        come in shipment input order; shipments without one are left out."""
+        warnings = []
+        for ref, buyer, shipped in shipments:
+            book = self._books.get(buyer)
+            if book is None:
+                continue
+            late = book.overdue(shipped, self._limit)
+            if late:
+                invoices = tuple(dict.fromkeys(r.invoice_number for r in late))
+                worst = max(r.days_overdue_on(shipped) for r in late)
+                warnings.append(GuardWarning(ref, buyer, shipped, invoices, worst))
+        return warnings
+
+
 def continuing_export_warnings(
     shipments: Iterable[tuple[str, str, date]],
     receivables: Iterable[Receivable],
     *,
     overdue_days: int = 30,
 ) -> list[GuardWarning]:
-    """A warning for each ``(ref, buyer_key, shipment_date)`` whose buyer, on the shipment
-    date, had an unpaid invoice more than ``overdue_days`` days past its due date. Warnings
-    come in shipment input order; shipments without one are left out."""
-    if not 0 <= overdue_days <= MAX_OVERDUE_DAYS:
-        raise ConfigError(f"overdue_days must be between 0 and {MAX_OVERDUE_DAYS}")
-    books = _index(receivables)
-    warnings = []
-    for ref, buyer, shipped in shipments:
-        book = books.get(buyer)
-        if book is None:
-            continue
-        late = book.overdue(shipped, overdue_days)
-        if late:
-            invoices = tuple(dict.fromkeys(r.invoice_number for r in late))
-            worst = max(r.days_overdue_on(shipped) for r in late)
-            warnings.append(GuardWarning(ref, buyer, shipped, invoices, worst))
-    return warnings
+    """:meth:`ContinuingExportGuard.check` of ``shipments`` against ``receivables``."""
+    return ContinuingExportGuard(receivables, overdue_days=overdue_days).check(shipments)

@@ -55,7 +55,7 @@ def test_a_split_customs_only_shipment_attaches_what_left_and_holds_the_rest() -
     booking = _booking()
     shipped, unshipped = _decl(1), _decl(2, shipped=False)
     match = Match(MatchKind.CUSTOMS_ONLY, (), (shipped, unshipped), flags=frozenset({NOT_SHIPPED}))
-    booking.route(match, ((customs, 1), (customs, 1)), {})
+    booking.route(match, ((customs, 1), (customs, 1)), ())
     [(record, attribution)] = booking.attachable
     assert (
         record.origin is RecordOrigin.CUSTOMS
@@ -76,7 +76,7 @@ def test_a_declaration_the_record_model_refuses_is_quarantined_not_fatal() -> No
     customs = SourceAccount(read=1)
     booking = _booking()
     bad = ExportDeclaration.model_construct(**{**_decl(3).__dict__, "hs_code": "85"})
-    booking.route(Match(MatchKind.CUSTOMS_ONLY, (), (bad,)), ((customs, 1),), {})
+    booking.route(Match(MatchKind.CUSTOMS_ONLY, (), (bad,)), ((customs, 1),), ())
     assert booking.attachable == [] and customs.quarantined == 1 and customs.balanced()
     [q] = booking.quarantined
     assert (q.source, q.row, q.field) == ("decl.csv", 4, "hs_code")
@@ -88,7 +88,7 @@ def test_a_matched_group_not_shipped_yet_is_pending_with_its_deadline_clock() ->
     booking = _booking()
     record, decl = _record(1), _decl(4, shipped=False)
     match = Match(MatchKind.MATCHED, (record,), (decl,), flags=frozenset({NOT_SHIPPED}))
-    booking.route(match, ((customs, 1),), {id(record): erp})
+    booking.route(match, ((customs, 1),), ((erp, 1),))
     assert booking.attachable == [] and erp.pending == 1 and customs.pending == 1
     booking.deadlines(SHIP + timedelta(days=12))
     assert booking.summary.deadlines and booking.summary.deadlines[0]["ref"] == record.source_ref
@@ -101,7 +101,7 @@ def test_a_conflict_withholds_both_sides_with_its_reason() -> None:
     match = Match(
         MatchKind.CONFLICT, (record,), (_decl(5), _decl(6)), reason="reconcile.conflict.amount"
     )
-    booking.route(match, ((customs, 1), (customs, 1)), {id(record): erp})
+    booking.route(match, ((customs, 1), (customs, 1)), ((erp, 1),))
     assert dict(erp.withheld) == {"reconcile.conflict.amount": 1}
     assert dict(customs.withheld) == {"reconcile.conflict.amount": 2}
     assert booking.summary.conflicts[0]["erp"] == [record.source_ref]
