@@ -34,11 +34,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from gateway.crypto import b64url_decode
 from gateway.errors import DeliveryError, VerificationError
 from gateway.ledger import receipt_digest
-from gateway.store import Store, Submission
+from gateway.store import Store, Submission, SubmissionStatus
 from gateway.verify import verify_receipt
 
 BREAKER_OPEN_UNTIL = "delivery.breaker_open_until"
 BREAKER_FAILURES = "delivery.consecutive_failures"
+_SENDABLE = frozenset({SubmissionStatus.PENDING, SubmissionStatus.FAILED})
 
 
 class InsurerSink(Protocol):
@@ -118,21 +119,18 @@ class Courier:
         deadline = self._clock() + (self._settings.wait_s if wait else 0.0)
         while True:
             self._pass(sink, report)
-            pending = self._store.pending_submissions(limit=10_000)
+            pending = self._store.pending_schedule(limit=10_000)
             report.waiting = len(pending)
             if not pending:
                 break
-            next_due = self._next_due(pending)
+            next_due = self._next_due([at for _, at in pending])
             if not wait or next_due > deadline:
                 break
             self._sleep(max(0.0, next_due - self._clock()))
         return report
 
-    def _next_due(self, pending: list[Submission]) -> float:
-        due = min(
-            (s.next_attempt_at.timestamp() if s.next_attempt_at else self._clock())
-            for s in pending
-        )
+    def _next_due(self, pending: list[datetime | None]) -> float:
+        due = min((at.timestamp() if at else self._clock()) for at in pending)
         open_until = self._open_until()
         return max(due, open_until.timestamp()) if open_until else due
 
@@ -147,7 +145,11 @@ class Courier:
             report.breaker_open_until = open_until
             return
         half_open = open_until is not None
-        for sub in self._store.pending_submissions(limit=10_000, due_at=now):
+        # Ids first, then one submission (its JWS can be megabytes) at a time.
+        for submission_id, _ in self._store.pending_schedule(limit=10_000, due_at=now):
+            sub = self._store.get_submission(submission_id)
+            if sub is None or sub.status not in _SENDABLE:
+                continue  # delivered or given up meanwhile (another delivery pass)
             outcome = self._attempt(sink, sub, report)
             if outcome != "transport":
                 self._close_breaker()  # the insurer answered: it is up, whatever it said

@@ -343,6 +343,10 @@ class Store(Protocol):
         self, *, limit: int = 1000, due_at: datetime | None = None
     ) -> list[Submission]: ...
 
+    def pending_schedule(
+        self, *, limit: int = 1000, due_at: datetime | None = None
+    ) -> list[tuple[str, datetime | None]]: ...
+
     def list_submissions(
         self, limit: int = 100, offset: int = 0, *, status: SubmissionStatus | None = None
     ) -> list[Submission]: ...

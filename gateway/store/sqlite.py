@@ -412,6 +412,23 @@ class SqliteStore:
             ).fetchall()
         return [_rows.submission(row) for row in rows]
 
+    def pending_schedule(
+        self, *, limit: int = 1000, due_at: datetime | None = None
+    ) -> list[tuple[str, datetime | None]]:
+        """(submission id, next attempt or ``None`` for "now") of the entries
+        :meth:`pending_submissions` returns, in its order, without their JWS: delivery loads
+        one submission at a time, so a large outbox is never held in memory at once."""
+        _page(limit, 0)
+        due = "" if due_at is None else "AND (next_attempt_at IS NULL OR next_attempt_at <= ?) "
+        params = () if due_at is None else (_rows.to_text(due_at),)
+        with self._connection() as conn:
+            rows = conn.execute(
+                "SELECT submission_id, next_attempt_at FROM submissions "  # noqa: S608
+                f"WHERE status IN (?, ?) {due}ORDER BY rowid LIMIT ?",
+                (SubmissionStatus.PENDING.value, SubmissionStatus.FAILED.value, *params, limit),
+            ).fetchall()
+        return [(sid, _rows.from_text(at)) for sid, at in rows]
+
     def list_submissions(
         self, limit: int = 100, offset: int = 0, *, status: SubmissionStatus | None = None
     ) -> list[Submission]:

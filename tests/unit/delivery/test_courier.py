@@ -30,7 +30,7 @@ from gateway.delivery import (
 )
 from gateway.errors import DeliveryError
 from gateway.sign import build_jwks, sign_receipt
-from gateway.store import SqliteStore, SubmissionStatus
+from gateway.store import SqliteStore, Submission, SubmissionStatus
 
 EXPORTER, INSURER = "exporter-unit", "insurer-unit"
 RECEIPT_KEY = generate_signing_key()
@@ -352,3 +352,68 @@ def test_a_receipt_issued_in_another_insurers_name_is_not_accepted(
     report = _courier(store, clock).deliver(_Sink(store, "foreign"))
     assert report.delivered == 0 and "VerificationError" in report.failed[sid]
     assert store.get_receipt(sid) is None and store.ledger_entries() == []
+
+
+# -- one submission at a time ------------------------------------------------------------------
+
+
+class _LoadCountingStore(SqliteStore):
+    """The real store, noting each full submission (its JWS) read, in order with the sends."""
+
+    def __init__(self, path: Path, events: list[str]) -> None:
+        super().__init__(path)
+        self.events = events
+
+    def get_submission(self, submission_id: str) -> Submission | None:
+        self.events.append(f"load {submission_id}")
+        return super().get_submission(submission_id)
+
+    def pending_submissions(
+        self, *, limit: int = 1000, due_at: datetime | None = None
+    ) -> list[Submission]:
+        self.events.append("load all")
+        return super().pending_submissions(limit=limit, due_at=due_at)
+
+
+def test_a_pass_loads_each_submission_just_before_sending_it_never_the_whole_outbox(
+    tmp_path: Path, clock: _Clock
+) -> None:
+    events: list[str] = []
+    store = _LoadCountingStore(tmp_path / "store.sqlite3", events)
+    sids = _outbox(store, 3)
+
+    class _Recording(_Sink):
+        def submit(self, submission_id: str, jws: str) -> str:
+            events.append(f"send {submission_id}")
+            return super().submit(submission_id, jws)
+
+    events.clear()
+    assert _courier(store, clock).deliver(_Recording(store)).delivered == 3
+    sends = [e for e in events if not e.startswith("load") or e == "load all"]
+    assert "load all" not in events
+    assert sends == [f"send {sid}" for sid in sids]
+    for sid in sids:  # the courier's own load comes right before the send
+        assert events[events.index(f"send {sid}") - 1] == f"load {sid}"
+
+
+def test_a_submission_delivered_by_another_pass_meanwhile_is_not_sent_again(
+    store: SqliteStore, clock: _Clock
+) -> None:
+    first, second = _outbox(store, 2)
+
+    class _Racing(_Sink):
+        """While the first is sent, another pass (the service's) delivers the second."""
+
+        def submit(self, submission_id: str, jws: str) -> str:
+            if submission_id == first:
+                other = self.store.get_submission(second)
+                assert other is not None
+                store.mark_delivered(second, super().submit(second, other.jws), "rcpt_other")
+            return super().submit(submission_id, jws)
+
+    sink = _Racing(store)
+    report = _courier(store, clock).deliver(sink)
+    assert report.delivered == 1 and sink.calls.count(second) == 1  # only the other pass's
+    delivered = store.get_submission(second)
+    assert delivered is not None and delivered.status is SubmissionStatus.DELIVERED
+    assert store.pending_schedule() == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -123,6 +124,27 @@ def test_pending_is_oldest_first_and_listing_newest_first(store: SqliteStore) ->
     assert [s.submission_id for s in store.list_submissions(limit=2)] == ["sub_2", "sub_1"]
     assert [s.submission_id for s in store.list_submissions(limit=2, offset=2)] == ["sub_0"]
     assert [s.submission_id for s in store.pending_submissions(limit=1)] == ["sub_0"]
+
+
+def test_pending_schedule_names_what_pending_submissions_holds_without_the_bodies(
+    store: SqliteStore,
+) -> None:
+    for i in range(5):
+        _put(store, f"sub_{i}", sequence=i)
+    now = datetime(2026, 5, 1, 12, tzinfo=UTC)
+    later = now + timedelta(seconds=30)
+    store.mark_failed("sub_1", "HTTP 503", next_attempt_at=later)
+    store.mark_failed("sub_2", "refused", permanent=True)
+    store.mark_delivered("sub_3", "a.b.c", "rcpt_3")
+    for due_at in (None, now, later):
+        full = store.pending_submissions(due_at=due_at)
+        schedule = store.pending_schedule(due_at=due_at)
+        assert schedule == [(s.submission_id, s.next_attempt_at) for s in full]
+    assert store.pending_schedule() == [("sub_0", None), ("sub_1", later), ("sub_4", None)]
+    assert store.pending_schedule(due_at=now) == [("sub_0", None), ("sub_4", None)]
+    assert store.pending_schedule(limit=1) == [("sub_0", None)]
+    with pytest.raises(StoreError):
+        store.pending_schedule(limit=0)
 
 
 def test_summary_and_repr_leave_out_the_signed_body(store: SqliteStore) -> None:
