@@ -18,10 +18,10 @@ nothing is "unchanged") for a few hundred buyers in 24 countries. The time measu
 before the request is sent to the ``202`` answer; the service answers only once the run's
 submissions are committed. Bodies are built and signed before the clock starts.
 ``--buyers`` sets how many buyers the invoices spread over, and so how many exposure buckets the
-book has: each push's run re-encrypts the exposure snapshot of the whole book, one Paillier
-encryption per bucket, so latency grows with it. After every
-push the service starts its background delivery to the insurer, which competes with the next
-push for the gateway's CPU, as it does in production.
+book has. The service defers the exposure snapshot (``[service] snapshot_delay_s``): it is
+encrypted outside the push's path when pushes pause, or at the latest after
+``snapshot_max_delay_s``, and then competes with the pushes for the gateway's CPU, as does the
+background delivery to the insurer that the service starts after every push, as in production.
 
 Durability is checked, not assumed: after the last push the gateway process is killed
 (``SIGKILL``, so nothing can be flushed on the way out) and the SQLite file is read. For every
@@ -83,6 +83,11 @@ def _buyers(count: int, rng: random.Random) -> list[tuple[str, str, str, str]]:
     return out
 
 
+def _cents(minor: int) -> str:
+    """Minor units as a decimal string with two places (no float on the way)."""
+    return f"{minor // 100}.{minor % 100:02d}"
+
+
 def push_records(
     push: int, count: int, buyers: Sequence[tuple[str, str, str, str]], rng: random.Random
 ) -> list[dict[str, str | None]]:
@@ -94,7 +99,7 @@ def push_records(
         invoiced = START + timedelta(days=rng.randrange(330))
         shipped = invoiced + timedelta(days=rng.randrange(6))
         qty, price = rng.randrange(1, 500), rng.randrange(100, 200_000)
-        amount = str(qty * price) if currency == "JPY" else f"{qty * price / 100:.2f}"
+        amount = str(qty * price) if currency == "JPY" else _cents(qty * price)
         rows.append({
             "invoice_no": f"WH{push:05d}-{i:05d}",
             "invoice_date": invoiced.isoformat(),
@@ -113,7 +118,7 @@ def push_records(
             "incoterms": rng.choice(["FOB", "CIF", "DAP", "FCA"]),
             "hs_code": "8504.40",
             "description": "Static converters",
-            "unit_price": str(price) if currency == "JPY" else f"{price / 100:.2f}",
+            "unit_price": str(price) if currency == "JPY" else _cents(price),
             "quantity": str(qty),
         })
     return rows

@@ -139,6 +139,24 @@ def test_targets_pass_and_fail_on_the_measured_figures() -> None:
     assert all(t["status"] == "not measured: gone" for t in fast if "Paillier" in t["target"])
 
 
+def test_marginal_rss_growth_is_the_peak_difference_per_million_more_records() -> None:
+    results = _results(40_000, True)
+    results["sizes"] = [
+        {"size": n, "prepare": {"checks": {}},
+         "stages": {"e2e": {"peak_rss_mib": peak, "rss_growth_mib_per_m": 999.0}}}
+        for n, peak in ((10_000, 260.0), (100_000, 263.6), (1_000_000, 400.0))
+    ]
+    marginal = {t["target"].rsplit(": ", 1)[1]: t for t in suite.targets(results)
+                if "marginal" in t["target"]}
+    assert set(marginal) == {"10,000 to 100,000 records)", "100,000 to 1,000,000 records)"}
+    small, large = marginal["10,000 to 100,000 records)"], marginal["100,000 to 1,000,000 records)"]
+    assert small["measured"] == pytest.approx(40.0) and small["status"] == "pass"
+    assert large["measured"] == pytest.approx(136.4 / 0.9) and large["status"] == "fail"
+    shrinking = {"peak_rss_mib": 250.0}, {"peak_rss_mib": 240.0}
+    assert suite.marginal_growth(*shrinking, 90_000) == 0.0
+    assert suite.marginal_growth({}, {"peak_rss_mib": 1.0}, 10) is None
+
+
 def test_a_failed_correctness_check_fails_the_run() -> None:
     assert suite.all_ok(_results(40_000, True)) is True
     assert suite.all_ok(_results(40_000, False)) is False
