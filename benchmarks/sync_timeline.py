@@ -31,17 +31,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.erp_data import AS_OF  # noqa: E402
+from benchmarks.stages import _rss_mib as rss_mib  # noqa: E402
 from benchmarks.suite import EXPORTER, _config, _data, insurer_process  # noqa: E402
 
 PHASES = ("staging", "streaming", "snapshot", "delivery")
-
-
-def rss_mib() -> float:
-    """This process's resident size now."""
-    for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS in /proc/self/status")
 
 
 class Timeline:

@@ -401,15 +401,7 @@ class SqliteStore:
     ) -> list[Submission]:
         """Entries still to send (``pending`` or ``failed``), oldest first; with ``due_at``,
         only those whose next attempt is due by then."""
-        _page(limit, 0)
-        due = "" if due_at is None else "AND (next_attempt_at IS NULL OR next_attempt_at <= ?) "
-        params = () if due_at is None else (_rows.to_text(due_at),)
-        with self._connection() as conn:
-            rows = conn.execute(
-                f"SELECT {_rows.SUBMISSION_COLUMNS} FROM submissions "  # noqa: S608
-                f"WHERE status IN (?, ?) {due}ORDER BY rowid LIMIT ?",
-                (SubmissionStatus.PENDING.value, SubmissionStatus.FAILED.value, *params, limit),
-            ).fetchall()
+        rows = self._pending(_rows.SUBMISSION_COLUMNS, limit, due_at)
         return [_rows.submission(row) for row in rows]
 
     def pending_schedule(
@@ -418,16 +410,21 @@ class SqliteStore:
         """(submission id, next attempt or ``None`` for "now") of the entries
         :meth:`pending_submissions` returns, in its order, without their JWS: delivery loads
         one submission at a time, so a large outbox is never held in memory at once."""
+        rows = self._pending("submission_id, next_attempt_at", limit, due_at)
+        return [(sid, _rows.from_text(at)) for sid, at in rows]
+
+    def _pending(self, columns: str, limit: int, due_at: datetime | None) -> list[sqlite3.Row]:
+        """``columns`` of the entries still to send, oldest first (see pending_submissions)."""
         _page(limit, 0)
         due = "" if due_at is None else "AND (next_attempt_at IS NULL OR next_attempt_at <= ?) "
         params = () if due_at is None else (_rows.to_text(due_at),)
         with self._connection() as conn:
-            rows = conn.execute(
-                "SELECT submission_id, next_attempt_at FROM submissions "  # noqa: S608
+            rows: list[sqlite3.Row] = conn.execute(
+                f"SELECT {columns} FROM submissions "  # noqa: S608 - columns are ours
                 f"WHERE status IN (?, ?) {due}ORDER BY rowid LIMIT ?",
                 (SubmissionStatus.PENDING.value, SubmissionStatus.FAILED.value, *params, limit),
             ).fetchall()
-        return [(sid, _rows.from_text(at)) for sid, at in rows]
+        return rows
 
     def list_submissions(
         self, limit: int = 100, offset: int = 0, *, status: SubmissionStatus | None = None
